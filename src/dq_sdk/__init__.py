@@ -1,0 +1,1 @@
+"""dq-sdk: typed Kafka data queues for the SKA Science Data Processor."""

@@ -1,0 +1,193 @@
+"""The one error tree of dq-sdk.
+
+Every error dq-sdk raises is a :class:`DQError`. Where a message was involved, the error says
+where it happened (``topic``, ``partition``, ``offset``) and, for validation, every problem
+with its field path::
+
+    DQError
+    ├── CodecError (ValueError)
+    │   ├── EncodeError ........... a value the encoding cannot take
+    │   └── DecodeError ........... bytes that do not decode (never unpickled)
+    ├── MessageValidationError (TypeError) ... every schema issue, listed together
+    ├── SchemaMismatchError ....... a received message of another model, version or encoding
+    ├── MessageTooLargeError ...... over the producer's request limit, refused before sending
+    ├── KafkaError ................ the broker or the client failed (aiokafka error as __cause__)
+    │   ├── BrokerUnavailableError  nothing answers at the bootstrap address in time
+    │   └── UnsupportedByBrokerError  the broker lacks the API (e.g. CreatePartitions on tansu)
+    ├── ConsumerStoppedError ...... the consumer is not running (not entered, or already left)
+    └── MissingDependencyError (ImportError) ... an optional extra is not installed
+
+``MessageValidationError`` is also a ``TypeError`` because the SKA data-queue library raised
+``TypeError`` for schema problems; code written against it keeps catching them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "BrokerUnavailableError",
+    "CodecError",
+    "ConsumerStoppedError",
+    "DQError",
+    "DecodeError",
+    "EncodeError",
+    "KafkaError",
+    "MessageTooLargeError",
+    "MessageValidationError",
+    "MissingDependencyError",
+    "SchemaIssue",
+    "SchemaMismatchError",
+    "UnsupportedByBrokerError",
+]
+
+
+class DQError(Exception):
+    """Base of every dq-sdk error.
+
+    ``topic``, ``partition`` and ``offset`` say where in Kafka the failing message was (or was
+    going); they are ``None`` when unknown, e.g. for a codec used on its own.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        topic: str | None = None,
+        partition: int | None = None,
+        offset: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+
+    def located(
+        self, *, topic: str | None, partition: int | None = None, offset: int | None = None
+    ) -> DQError:
+        """Fill in where the error happened (kept if already known) and return ``self``."""
+        self.topic = self.topic if self.topic is not None else topic
+        self.partition = self.partition if self.partition is not None else partition
+        self.offset = self.offset if self.offset is not None else offset
+        return self
+
+    @property
+    def location(self) -> str:
+        parts = []
+        if self.topic is not None:
+            parts.append(f"topic={self.topic!r}")
+        if self.partition is not None:
+            parts.append(f"partition={self.partition}")
+        if self.offset is not None:
+            parts.append(f"offset={self.offset}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.location
+        return f"{self.message} [{where}]" if where else self.message
+
+
+class CodecError(DQError, ValueError):
+    """A value could not be encoded, or bytes could not be decoded."""
+
+
+class EncodeError(CodecError):
+    """The value cannot be carried by the chosen encoding."""
+
+
+class DecodeError(CodecError):
+    """The bytes are not valid for the chosen encoding (or exceed a decoder bound)."""
+
+
+@dataclass(frozen=True)
+class SchemaIssue:
+    """One problem found by validation.
+
+    ``path`` is the field path (``"data[2].power"``, ``"coords.time"``, ``"dtype.antenna_name"``).
+    """
+
+    path: str
+    message: str
+    found: object = None
+    expected: object = None
+
+    def __str__(self) -> str:
+        text = f"{self.path or '<root>'}: {self.message}"
+        if self.expected is not None or self.found is not None:
+            text += f" (expected {self.expected!r}, found {self.found!r})"
+        return text
+
+
+class MessageValidationError(DQError, TypeError):
+    """The data does not match its schema. ``issues`` lists every problem found."""
+
+    def __init__(
+        self,
+        schema_name: str,
+        issues: Iterable[SchemaIssue],
+        *,
+        topic: str | None = None,
+        partition: int | None = None,
+        offset: int | None = None,
+    ) -> None:
+        self.schema_name = schema_name
+        self.issues: Sequence[SchemaIssue] = tuple(issues)
+        lines = "\n".join(f"  - {issue}" for issue in self.issues)
+        count = len(self.issues)
+        super().__init__(
+            f"{count} schema issue{'s' if count != 1 else ''} for {schema_name}:\n{lines}",
+            topic=topic,
+            partition=partition,
+            offset=offset,
+        )
+
+
+class SchemaMismatchError(DQError):
+    """A received message announces another model, schema version or encoding."""
+
+
+class MessageTooLargeError(DQError):
+    """The encoded message is over the producer's ``max_request_size``; it was not sent."""
+
+    def __init__(self, size: int, limit: int, *, topic: str | None = None) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"message of {size} bytes is over the producer limit max_request_size={limit}. "
+            "To send it, raise all three: the producer's max_request_size "
+            "(Producer(..., max_request_size=N)), the topic's max.message.bytes "
+            "(DataQueueAdmin.create_topics(..., config={'max.message.bytes': str(N)})) and the "
+            "consumer's max_partition_fetch_bytes / fetch_max_bytes; or send it in chunks "
+            "(see docs/reliability.md)",
+            topic=topic,
+        )
+
+
+class KafkaError(DQError):
+    """The broker or the Kafka client failed; the original error is ``__cause__``."""
+
+
+class BrokerUnavailableError(KafkaError):
+    """No broker answered at the bootstrap address within the bounded wait."""
+
+
+class UnsupportedByBrokerError(KafkaError):
+    """The connected broker does not implement the Kafka API this call needs."""
+
+
+class ConsumerStoppedError(DQError):
+    """The consumer is not running: enter it with ``async with`` first."""
+
+
+class MissingDependencyError(DQError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+    def __init__(self, module: str, extra: str, purpose: str) -> None:
+        self.module = module
+        self.extra = extra
+        super().__init__(
+            f"{purpose} needs the optional package {module!r}; "
+            f"install it with: pip install 'dq-sdk[{extra}]'"
+        )

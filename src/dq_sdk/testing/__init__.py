@@ -1,0 +1,1 @@
+"""Test helpers for dq-sdk users (being written)."""
