@@ -1,0 +1,108 @@
+"""Topic administration: create (with minimum partition counts), list, describe, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+from ._exceptions import UnsupportedByBrokerError
+from ._transport import KafkaAdminClient, TopicInfo
+
+__all__ = ["Admin", "TopicInfo", "TopicSpec"]
+
+#: A topic name, or ``(name, minimum_partitions)``.
+TopicSpec = str | tuple[str, int]
+
+
+def _wanted(topics: Iterable[TopicSpec]) -> dict[str, int | None]:
+    wanted: dict[str, int | None] = {}
+    for spec in topics:
+        name, minimum = (spec, None) if isinstance(spec, str) else spec
+        if minimum is not None and minimum < 1:
+            raise ValueError(f"topic {name!r}: minimum partitions must be >= 1, not {minimum}")
+        previous = wanted.get(name)
+        wanted[name] = max(previous or 0, minimum or 0) or None
+    return wanted
+
+
+class Admin:
+    """Kafka topic administration, as an async context manager.
+
+    ``create_topics`` treats a partition count as a minimum: a missing topic is created with it,
+    an existing topic with fewer partitions is raised to it, one with enough is left alone, and
+    an existing topic is never an error.
+    """
+
+    def __init__(self, server: str, **kafka_options: Any) -> None:
+        self.server = server
+        self._client = KafkaAdminClient(server, **kafka_options)
+
+    async def __aenter__(self) -> Self:
+        await self._client.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._client.stop()
+
+    async def create_topics(
+        self,
+        topics: Iterable[TopicSpec],
+        *,
+        default_partitions: int = 1,
+        replication_factor: int = 1,
+        config: Mapping[str, str] | None = None,
+    ) -> None:
+        """Make sure every topic exists with at least its partition count.
+
+        ``default_partitions`` applies to names given without a count. ``config`` sets topic
+        configuration on creation (e.g. ``{"max.message.bytes": "33554432"}``).
+        """
+        wanted = _wanted(topics)
+        existing = set(await self._client.list_topics())
+        missing = {
+            name: minimum or default_partitions
+            for name, minimum in wanted.items()
+            if name not in existing
+        }
+        if missing:
+            await self._client.create_topics(missing, replication_factor, config or {})
+        minimums = {n: m for n, m in wanted.items() if n in existing and m is not None}
+        current = {t.name: t.partitions for t in await self._client.describe_topics(list(minimums))}
+        raise_to = {n: m for n, m in minimums.items() if current.get(n, m) < m}
+        if raise_to:
+            try:
+                await self._client.create_partitions(raise_to)
+            except UnsupportedByBrokerError as exc:
+                details = ", ".join(f"{n!r} has {current[n]}, needs {m}" for n, m in raise_to.items())
+                raise UnsupportedByBrokerError(
+                    f"cannot raise partition counts ({details}): the broker at {self.server!r} "
+                    "has no CreatePartitions API; recreate the topics or raise them with the "
+                    "cluster's own tools"
+                ) from exc
+
+    async def list_topics(self) -> list[str]:
+        """Names of all topics, sorted."""
+        return await self._client.list_topics()
+
+    async def describe_topics(self, names: Iterable[str] | None = None) -> list[TopicInfo]:
+        """Name, partition count and internal flag of existing topics (all when ``None``).
+
+        Topics that do not exist are left out (and, unlike a plain metadata request, not
+        auto-created).
+        """
+        existing = await self._client.list_topics()
+        chosen = existing if names is None else [n for n in names if n in set(existing)]
+        return await self._client.describe_topics(chosen)
+
+    async def delete_topics(self, names: Iterable[str]) -> None:
+        """Delete these topics; names that do not exist are ignored."""
+        existing = set(await self._client.list_topics())
+        present = [n for n in names if n in existing]
+        if present:
+            await self._client.delete_topics(present)

@@ -1,0 +1,380 @@
+"""Consumers: the shared receiving core and the typed ``Consumer[M]``.
+
+Flow: Kafka -> transport -> :class:`Subscriber` (subscription, commits) -> header check ->
+codec -> ``M.from_wire`` (validation) -> :class:`Received` envelope. A message that fails any
+step goes to the :class:`BadMessagePolicy`; the stream goes on after it.
+
+Commits are "after processing": a message counts as processed when the application asks for
+the next one (or leaves the ``async with`` block normally), and only processed offsets are
+committed. A crash therefore re-delivers, never skips (at-least-once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Generic, Literal, Self, TypeVar
+
+from . import _headers
+from ._exceptions import ConsumerStoppedError, DQError, SchemaMismatchError
+from ._message import WireMessage
+from ._transport import KafkaConsumerClient, KafkaProducerClient, Record
+from .codecs import decode
+
+__all__ = ["BadMessagePolicy", "Consumer", "OnError", "Received", "Subscriber"]
+
+log = logging.getLogger("dq_sdk.consumer")
+
+M = TypeVar("M", bound=WireMessage)
+T = TypeVar("T")
+
+#: What to do with a message that does not decode or validate.
+OnError = Literal["raise", "skip", "dead_letter"]
+
+_POLL_MS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Received(Generic[M]):
+    """A decoded, validated message and where it came from."""
+
+    value: M
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int
+    key: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+
+class Subscriber:
+    """Owns the aiokafka consumer: subscription, fetching and after-processing commits."""
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        topics: Iterable[str] | None,
+        group_id: str | None,
+        auto_offset_reset: str,
+        commit_interval_s: float = 1.0,
+        **kafka_options: Any,
+    ) -> None:
+        self.server = server
+        # We commit ourselves, after processing; aiokafka's auto-commit would commit on fetch.
+        kafka_options.setdefault("enable_auto_commit", False)
+        self._client = KafkaConsumerClient(
+            server, group_id=group_id, auto_offset_reset=auto_offset_reset, **kafka_options
+        )
+        self._auto_commit = bool(kafka_options["enable_auto_commit"])
+        self._buffer: deque[Record] = deque()
+        self._in_hand: Record | None = None
+        self._processed: dict[tuple[str, int], int] = {}
+        self._last_commit = time.monotonic()
+        self._commit_interval_s = commit_interval_s
+        self._started = False
+        if topics:
+            self._client.subscribe(topics)
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    async def start(self) -> None:
+        await self._client.start()
+        self._started = True
+
+    async def stop(self, *, finished_in_hand: bool) -> None:
+        """Commit what was processed (and the message in hand if finished), then close."""
+        if not self._started:
+            return
+        self._started = False
+        try:
+            if finished_in_hand:
+                self.done_with_in_hand()
+            await self.commit()
+        finally:
+            await self._client.stop()
+
+    def update_topics(self, topics: Iterable[str]) -> None:
+        """Replace the subscription; takes effect while iteration goes on."""
+        self._buffer.clear()
+        self._client.subscribe(topics)
+
+    def assign_topics(self, partitions: Iterable[tuple[str, int]]) -> None:
+        """Replace the subscription with a manual assignment of (topic, partition) pairs."""
+        self._buffer.clear()
+        self._client.assign(partitions)
+
+    def assignment(self) -> list[tuple[str, int]]:
+        return self._client.assignment()
+
+    def done_with_in_hand(self) -> None:
+        if self._in_hand is not None:
+            record = self._in_hand
+            self._processed[(record.topic, record.partition)] = record.offset + 1
+            self._in_hand = None
+
+    async def commit(self) -> None:
+        if self._processed and not self._auto_commit:
+            offsets, self._processed = self._processed, {}
+            await self._client.commit(offsets)
+        self._last_commit = time.monotonic()
+
+    async def next_record(self, timeout_s: float | None = None) -> Record:
+        """The next record; the previous one is now processed. Waits up to ``timeout_s``."""
+        if not self._started:
+            raise ConsumerStoppedError(
+                "the consumer is not running: iterate it inside 'async with'"
+            )
+        self.done_with_in_hand()
+        if self._processed and time.monotonic() - self._last_commit >= self._commit_interval_s:
+            await self.commit()
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while not self._buffer:
+            remaining_ms = _POLL_MS
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no message within {timeout_s} s")
+                remaining_ms = max(1, min(_POLL_MS, int(remaining * 1000)))
+            if not self._client.has_topics():
+                # Topics may be given later, from another task (seed: update_topics).
+                await asyncio.sleep(remaining_ms / 1000)
+                continue
+            self._buffer.extend(await self._client.fetch(timeout_ms=remaining_ms))
+        self._in_hand = self._buffer.popleft()
+        return self._in_hand
+
+
+class BadMessagePolicy:
+    """Decides what happens to a message that fails to decode or validate."""
+
+    def __init__(
+        self, on_error: OnError, dead_letter_topic: str | None, server: str, **kafka_options: Any
+    ) -> None:
+        if on_error not in ("raise", "skip", "dead_letter"):
+            raise ValueError(f"on_error must be 'raise', 'skip' or 'dead_letter', not {on_error!r}")
+        if on_error == "dead_letter" and not dead_letter_topic:
+            raise ValueError("on_error='dead_letter' needs dead_letter_topic=")
+        self.on_error = on_error
+        self.dead_letter_topic = dead_letter_topic
+        self.skipped = 0
+        self.dead_lettered = 0
+        self._dlq: KafkaProducerClient | None = None
+        if on_error == "dead_letter":
+            self._dlq = KafkaProducerClient(server, **_producer_safe(kafka_options))
+
+    async def start(self) -> None:
+        if self._dlq is not None:
+            await self._dlq.start()
+
+    async def stop(self) -> None:
+        if self._dlq is not None:
+            await self._dlq.stop()
+
+    async def handle(self, record: Record, error: DQError) -> None:
+        """Raise, log, or dead-letter the record; returning means: go on with the stream."""
+        error.located(topic=record.topic, partition=record.partition, offset=record.offset)
+        if self.on_error == "raise":
+            raise error
+        if self.on_error == "skip":
+            self.skipped += 1
+            log.warning("skipped a bad message: %s", error)
+            return
+        assert self._dlq is not None and self.dead_letter_topic is not None
+        headers = [
+            *record.headers,
+            ("dq-error", str(error).encode("utf-8", errors="replace")),
+            ("dq-error-type", type(error).__name__.encode()),
+            ("dq-source-topic", record.topic.encode()),
+            ("dq-source-partition", str(record.partition).encode()),
+            ("dq-source-offset", str(record.offset).encode()),
+        ]
+        future = await self._dlq.enqueue(
+            self.dead_letter_topic, record.value, key=record.key, headers=headers
+        )
+        await self._dlq.delivered(future, self.dead_letter_topic)
+        self.dead_lettered += 1
+        log.warning("dead-lettered a bad message to %r: %s", self.dead_letter_topic, error)
+
+
+def _producer_safe(kafka_options: dict[str, Any]) -> dict[str, Any]:
+    """Options that also make sense for the dead-letter producer (security, timeouts)."""
+    shared = (
+        "security_protocol",
+        "ssl_context",
+        "sasl_mechanism",
+        "sasl_plain_username",
+        "sasl_plain_password",
+        "sasl_kerberos_service_name",
+        "sasl_kerberos_domain_name",
+        "sasl_oauth_token_provider",
+        "client_id",
+        "request_timeout_ms",
+        "connect_timeout_s",
+    )
+    return {k: v for k, v in kafka_options.items() if k in shared}
+
+
+class MessageStream(Generic[T]):
+    """Shared lifecycle and iteration: records in, converted values out, bad ones by policy."""
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        topics: Iterable[str] | None,
+        group_id: str | None,
+        auto_offset_reset: str,
+        on_error: OnError,
+        dead_letter_topic: str | None,
+        kafka_options: dict[str, Any],
+    ) -> None:
+        self._subscriber = Subscriber(
+            server,
+            topics=topics,
+            group_id=group_id,
+            auto_offset_reset=auto_offset_reset,
+            **kafka_options,
+        )
+        self.policy = BadMessagePolicy(on_error, dead_letter_topic, server, **kafka_options)
+
+    def convert(self, record: Record) -> T:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.policy.start()
+        try:
+            await self._subscriber.start()
+        except BaseException:
+            await self.policy.stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self._subscriber.stop(finished_in_hand=exc_type is None)
+        finally:
+            await self.policy.stop()
+
+    def update_topics(self, topics: Iterable[str]) -> None:
+        """Subscribe to these topics instead (a plain method: callable from another task)."""
+        self._subscriber.update_topics(topics)
+
+    def assign_topics(self, partitions: Iterable[tuple[str, int]]) -> None:
+        """Read exactly these (topic, partition) pairs, without a consumer-group assignment."""
+        self._subscriber.assign_topics(partitions)
+
+    def assignment(self) -> list[tuple[str, int]]:
+        return self._subscriber.assignment()
+
+    async def commit(self) -> None:
+        """Commit every processed message now (also done every second and on exit)."""
+        await self._subscriber.commit()
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        return await self.receive()
+
+    async def receive(self, *, timeout_s: float | None = None) -> T:
+        """The next good message; raises ``TimeoutError`` after ``timeout_s`` without one."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            record = await self._subscriber.next_record(remaining)
+            try:
+                return self.convert(record)
+            except DQError as error:
+                await self.policy.handle(record, error)
+
+
+class Consumer(MessageStream[Received[M]]):
+    """Receives messages of one model ``M``: ``async for msg in consumer`` gives
+    :class:`Received[M] <Received>` envelopes whose ``.value`` is an ``M``.
+
+    Messages whose headers name another schema, a different major version or another encoding
+    raise :class:`SchemaMismatchError`; like any bad message this goes through ``on_error``:
+    ``"raise"`` (default; iteration can resume after it), ``"skip"`` or ``"dead_letter"``.
+    """
+
+    def __init__(
+        self,
+        model: type[M],
+        server: str,
+        *,
+        topics: Iterable[str] | None = None,
+        group_id: str | None = None,
+        auto_offset_reset: str = "earliest",
+        on_error: OnError = "raise",
+        dead_letter_topic: str | None = None,
+        **kafka_options: Any,
+    ) -> None:
+        self.model = model
+        super().__init__(
+            server,
+            topics=topics,
+            group_id=group_id,
+            auto_offset_reset=auto_offset_reset,
+            on_error=on_error,
+            dead_letter_topic=dead_letter_topic,
+            kafka_options=kafka_options,
+        )
+
+    def convert(self, record: Record) -> Received[M]:
+        check_announced_model(record.headers, self.model)
+        value = self.model.from_wire(decode(record.value, self.model.encoding))
+        return Received(
+            value=value,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            timestamp=record.timestamp,
+            key=record.key,
+            headers=record.headers,
+        )
+
+
+def _major(version: str) -> str:
+    return version.split(".", 1)[0]
+
+
+def check_announced_model(
+    headers: tuple[tuple[str, bytes], ...], model: type[WireMessage]
+) -> None:
+    """Refuse a message whose headers announce another schema, major version or encoding.
+
+    Messages without dq-sdk headers (foreign producers, the seed API without a schema) are
+    decoded with the model's encoding and validated, which is the real test anyway.
+    """
+    schema_id = _headers.header_value(headers, _headers.SCHEMA_ID)
+    if schema_id is not None and schema_id != model.schema_id:
+        raise SchemaMismatchError(
+            f"message has schema {schema_id!r}; this consumer expects {model.__name__} "
+            f"({model.schema_id!r})"
+        )
+    version = _headers.header_value(headers, _headers.SCHEMA_VERSION)
+    if version is not None and _major(version) != _major(model.schema_version):
+        raise SchemaMismatchError(
+            f"message has {model.__name__} schema version {version}; this consumer reads "
+            f"version {model.schema_version} (major versions differ): regenerate the models"
+        )
+    encoding = _headers.header_value(headers, _headers.ENCODING)
+    if encoding is not None and encoding != model.encoding.value:
+        raise SchemaMismatchError(
+            f"message is encoded as {encoding!r}; {model.__name__} uses "
+            f"{model.encoding.value!r}"
+        )
+

@@ -1,0 +1,231 @@
+"""Producers: the shared publishing core and the typed ``Producer[M]``.
+
+Flow: model -> ``to_wire()`` -> validation -> codec -> size check -> transport -> Kafka.
+The seed's ``DataQueueProducer`` (in :mod:`dq_sdk.dataqueues`) is a shell over
+:class:`Publisher`, so both layers share one size check, one header layout and one transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+from . import _headers
+from ._exceptions import DQError, MessageTooLargeError
+from ._message import WireMessage
+from ._transport import KafkaProducerClient, RecordMetadata
+from ._validation import validate as validate_value
+from .codecs import Encoding, encode
+
+__all__ = ["Producer", "Publisher"]
+
+M = TypeVar("M", bound=WireMessage)
+
+
+def _key_bytes(key: bytes | str | None) -> bytes | None:
+    return key.encode("utf-8") if isinstance(key, str) else key
+
+
+class Publisher:
+    """Sends already-encoded payloads; owns the aiokafka producer's lifecycle."""
+
+    def __init__(self, server: str, **kafka_options: Any) -> None:
+        self.server = server
+        self._client = KafkaProducerClient(server, **kafka_options)
+        self._started = False
+
+    @property
+    def max_request_size(self) -> int:
+        return self._client.max_request_size
+
+    async def start(self) -> None:
+        if not self._started:
+            await self._client.start()
+            self._started = True
+
+    async def stop(self) -> None:
+        """Deliver every pending message, then close the client."""
+        if self._started:
+            self._started = False
+            await self._client.stop()
+
+    async def enqueue(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        key: bytes | str | None,
+        headers: Sequence[tuple[str, bytes]],
+        partition: int | None,
+        timestamp_ms: int | None,
+    ) -> asyncio.Future[RecordMetadata]:
+        """Check the size and hand the payload to the client's batch; await the future."""
+        if not self._started:
+            raise DQError("the producer is not running: use it inside 'async with'", topic=topic)
+        raw_key = _key_bytes(key)
+        size = self._client.wire_size(payload, raw_key, headers)
+        if size > self._client.max_request_size:
+            raise MessageTooLargeError(size, self._client.max_request_size, topic=topic)
+        return await self._client.enqueue(
+            topic,
+            payload,
+            key=raw_key,
+            headers=headers,
+            partition=partition,
+            timestamp_ms=timestamp_ms,
+        )
+
+    async def delivered(self, future: asyncio.Future[RecordMetadata], topic: str) -> RecordMetadata:
+        try:
+            return await self._client.delivered(future, topic)
+        except DQError as exc:
+            raise exc.located(topic=topic) from exc.__cause__
+
+    async def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        key: bytes | str | None = None,
+        headers: Sequence[tuple[str, bytes]] = (),
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+    ) -> RecordMetadata:
+        future = await self.enqueue(
+            topic,
+            payload,
+            key=key,
+            headers=headers,
+            partition=partition,
+            timestamp_ms=timestamp_ms,
+        )
+        return await self.delivered(future, topic)
+
+
+def describing_headers(
+    encoding: Encoding | None, model: type[WireMessage] | None, extra: _headers.HeadersIn | None
+) -> list[tuple[str, bytes]]:
+    """The self-describing headers (encoding, schema id and version) plus the caller's own."""
+    headers: list[tuple[str, bytes]] = []
+    if encoding is not None:
+        headers.append((_headers.ENCODING, encoding.value.encode()))
+    if model is not None:
+        headers.append((_headers.SCHEMA_ID, model.schema_id.encode()))
+        headers.append((_headers.SCHEMA_VERSION, model.schema_version.encode()))
+    headers.extend(_headers.normalise_headers(extra))
+    return headers
+
+
+class Producer(Generic[M]):
+    """Sends messages of one model ``M`` to Kafka, validated and encoded by the model.
+
+    ``Producer(PointingNumpyArray, "host:9092", topic="pointing_offset")`` is a
+    ``Producer[PointingNumpyArray]``; sending another model is a type error. Use it with
+    ``async with``: entering connects, leaving delivers every pending message and closes.
+    Extra keyword options go to aiokafka (``linger_ms``, ``compression_type``,
+    ``max_request_size``, SSL/SASL settings...); ``connect_timeout_s`` bounds the start.
+    """
+
+    def __init__(
+        self,
+        model: type[M],
+        server: str,
+        *,
+        topic: str | None = None,
+        validate: bool = True,
+        **kafka_options: Any,
+    ) -> None:
+        self.model = model
+        self.topic = topic
+        self.validate = validate
+        self._publisher = Publisher(server, **kafka_options)
+
+    async def __aenter__(self) -> Self:
+        await self._publisher.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._publisher.stop()
+
+    def _topic(self, topic: str | None) -> str:
+        chosen = topic or self.topic
+        if not chosen:
+            raise DQError(f"no topic: pass topic= to Producer({self.model.__name__}, ...) or send")
+        return chosen
+
+    def encode(self, message: M, *, topic: str | None = None) -> bytes:
+        """Validate (unless disabled) and encode one message, as :meth:`send` does."""
+        if not isinstance(message, self.model):
+            # Caught by mypy for typed code; this guards untyped callers.
+            raise TypeError(
+                f"Producer[{self.model.__name__}] cannot send {type(message).__name__}"
+            )
+        wire = message.to_wire()
+        try:
+            if self.validate:
+                validate_value(wire, self.model)
+            return encode(wire, self.model.encoding)
+        except DQError as exc:
+            raise exc.located(topic=topic) from exc
+
+    async def send(
+        self,
+        message: M,
+        *,
+        topic: str | None = None,
+        key: bytes | str | None = None,
+        headers: _headers.HeadersIn | None = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+    ) -> RecordMetadata:
+        """Validate, encode and send one message; return its metadata once delivered.
+
+        An invalid message raises :class:`MessageValidationError` and never reaches the topic.
+        """
+        target = self._topic(topic)
+        payload = self.encode(message, topic=target)
+        return await self._publisher.publish(
+            target,
+            payload,
+            key=key,
+            headers=describing_headers(self.model.encoding, self.model, headers),
+            partition=partition,
+            timestamp_ms=timestamp_ms,
+        )
+
+    async def send_batch(
+        self,
+        messages: Iterable[M],
+        *,
+        topic: str | None = None,
+        key: bytes | str | None = None,
+        headers: _headers.HeadersIn | None = None,
+        partition: int | None = None,
+    ) -> list[RecordMetadata]:
+        """Send many messages without waiting for each; return their metadata in order.
+
+        Every message is validated and encoded before the first is sent, so one invalid message
+        means none of the batch is sent.
+        """
+        target = self._topic(topic)
+        payloads = [self.encode(message, topic=target) for message in messages]
+        common_headers = describing_headers(self.model.encoding, self.model, headers)
+        futures = [
+            await self._publisher.enqueue(
+                target,
+                payload,
+                key=key,
+                headers=common_headers,
+                partition=partition,
+                timestamp_ms=None,
+            )
+            for payload in payloads
+        ]
+        return [await self._publisher.delivered(future, target) for future in futures]

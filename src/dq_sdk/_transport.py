@@ -1,0 +1,365 @@
+"""The only module that imports aiokafka.
+
+aiokafka ships no type information, so everything above this module talks to small typed
+wrappers: :class:`KafkaProducerClient`, :class:`KafkaConsumerClient`, :class:`KafkaAdminClient`
+and the :class:`Record` / :class:`RecordMetadata` shapes. aiokafka errors become dq-sdk errors
+here, with the bootstrap address or topic that they concern.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import aiokafka
+import aiokafka.errors as kafka_errors
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
+from aiokafka.structs import TopicPartition
+
+from ._exceptions import (
+    BrokerUnavailableError,
+    DQError,
+    KafkaError,
+    UnsupportedByBrokerError,
+)
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT_S",
+    "Headers",
+    "KafkaAdminClient",
+    "KafkaConsumerClient",
+    "KafkaProducerClient",
+    "Record",
+    "RecordMetadata",
+    "TopicInfo",
+]
+
+#: Bound on how long starting a client may take before the bootstrap address is reported dead.
+DEFAULT_CONNECT_TIMEOUT_S = 15.0
+
+Headers = Sequence[tuple[str, bytes]]
+_T = TypeVar("_T")
+
+
+class RecordMetadata(Protocol):
+    """What a successful send returns (aiokafka's ``RecordMetadata``, a named tuple)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def timestamp(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One message as fetched from Kafka, before decoding."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicInfo:
+    """A topic as the cluster describes it."""
+
+    name: str
+    partitions: int
+    internal: bool
+
+
+async def _guarded(
+    action: Awaitable[_T], what: str, *, bootstrap: str, timeout_s: float | None = None
+) -> _T:
+    """Await an aiokafka call, turning its errors and overlong waits into dq-sdk errors."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await action
+    except TimeoutError as exc:
+        raise BrokerUnavailableError(
+            f"{what}: no Kafka broker answered at {bootstrap!r} within {timeout_s:g} s"
+        ) from exc
+    except kafka_errors.KafkaConnectionError as exc:
+        raise BrokerUnavailableError(
+            f"{what}: cannot connect to a Kafka broker at {bootstrap!r} ({exc})"
+        ) from exc
+    except kafka_errors.IncompatibleBrokerVersion as exc:
+        raise UnsupportedByBrokerError(
+            f"{what}: the broker at {bootstrap!r} does not support this request ({exc})"
+        ) from exc
+    except kafka_errors.KafkaError as exc:
+        raise KafkaError(f"{what} failed against {bootstrap!r}: {exc}") from exc
+
+
+def _split_options(options: Mapping[str, Any]) -> tuple[float, dict[str, Any]]:
+    kafka_options = dict(options)
+    timeout = float(kafka_options.pop("connect_timeout_s", DEFAULT_CONNECT_TIMEOUT_S))
+    return timeout, kafka_options
+
+
+class KafkaProducerClient:
+    """A started-on-demand aiokafka producer with typed calls."""
+
+    def __init__(self, bootstrap: str, **options: Any) -> None:
+        self.bootstrap = bootstrap
+        self.connect_timeout_s, kafka_options = _split_options(options)
+        self.max_request_size: int = int(kafka_options.get("max_request_size", 1_048_576))
+        self._producer = aiokafka.AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_options)
+
+    async def start(self) -> None:
+        try:
+            await _guarded(
+                self._producer.start(),
+                "starting the producer",
+                bootstrap=self.bootstrap,
+                timeout_s=self.connect_timeout_s,
+            )
+        except DQError:
+            # aiokafka leaves half-open connections behind when start fails.
+            with contextlib.suppress(Exception):
+                await self._producer.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Deliver everything pending, then close."""
+        await _guarded(self._producer.stop(), "stopping the producer", bootstrap=self.bootstrap)
+
+    async def flush(self) -> None:
+        await _guarded(self._producer.flush(), "flushing the producer", bootstrap=self.bootstrap)
+
+    def wire_size(self, value: bytes, key: bytes | None, headers: Headers | None) -> int:
+        """The size aiokafka compares with ``max_request_size`` for one message."""
+        return int(
+            DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, list(headers or ()))
+        )
+
+    async def enqueue(
+        self,
+        topic: str,
+        value: bytes,
+        *,
+        key: bytes | None = None,
+        headers: Headers | None = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+    ) -> asyncio.Future[RecordMetadata]:
+        """Put one message in the producer's batch; the future resolves on delivery."""
+        future: asyncio.Future[RecordMetadata] = await _guarded(
+            self._producer.send(
+                topic,
+                value,
+                key=key,
+                partition=partition,
+                timestamp_ms=timestamp_ms,
+                headers=list(headers) if headers else None,
+            ),
+            f"sending to topic {topic!r}",
+            bootstrap=self.bootstrap,
+        )
+        return future
+
+    async def delivered(self, future: Awaitable[RecordMetadata], topic: str) -> RecordMetadata:
+        return await _guarded(future, f"delivering to topic {topic!r}", bootstrap=self.bootstrap)
+
+
+class KafkaConsumerClient:
+    """An aiokafka consumer with typed calls; ``subscribe``/``assign`` work before start too."""
+
+    def __init__(self, bootstrap: str, **options: Any) -> None:
+        self.bootstrap = bootstrap
+        self.connect_timeout_s, kafka_options = _split_options(options)
+        self._consumer = aiokafka.AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_options)
+        self.group_id: str | None = kafka_options.get("group_id")
+
+    async def start(self) -> None:
+        try:
+            await _guarded(
+                self._consumer.start(),
+                "starting the consumer",
+                bootstrap=self.bootstrap,
+                timeout_s=self.connect_timeout_s,
+            )
+        except DQError:
+            with contextlib.suppress(Exception):
+                await self._consumer.stop()
+            raise
+
+    async def stop(self) -> None:
+        await _guarded(self._consumer.stop(), "stopping the consumer", bootstrap=self.bootstrap)
+
+    def subscribe(self, topics: Iterable[str]) -> None:
+        """Replace the subscription (aiokafka rebalances in the background)."""
+        try:
+            self._consumer.subscribe(topics=list(topics))
+        except kafka_errors.KafkaError as exc:
+            raise KafkaError(f"subscribing to {list(topics)!r} failed: {exc}") from exc
+
+    def assign(self, partitions: Iterable[tuple[str, int]]) -> None:
+        """Replace the assignment with these (topic, partition) pairs."""
+        pairs = [TopicPartition(topic, partition) for topic, partition in partitions]
+        try:
+            if self._consumer.subscription():
+                self._consumer.unsubscribe()
+            self._consumer.assign(pairs)
+        except kafka_errors.KafkaError as exc:
+            raise KafkaError(f"assigning {pairs!r} failed: {exc}") from exc
+
+    def has_topics(self) -> bool:
+        return bool(self._consumer.subscription()) or bool(self._consumer.assignment())
+
+    async def fetch(self, timeout_ms: int, max_records: int | None = None) -> list[Record]:
+        """Records that arrived within ``timeout_ms``, in partition order, possibly none."""
+        batches = await _guarded(
+            self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records),
+            "fetching messages",
+            bootstrap=self.bootstrap,
+        )
+        records: list[Record] = []
+        for batch in batches.values():
+            records.extend(_record(message) for message in batch)
+        return records
+
+    async def commit(self, offsets: Mapping[tuple[str, int], int] | None = None) -> None:
+        """Commit the next offsets to read (all consumed positions when ``None``)."""
+        if self.group_id is None:
+            return
+        arg = None
+        if offsets is not None:
+            arg = {TopicPartition(t, p): offset for (t, p), offset in offsets.items()}
+        await _guarded(self._consumer.commit(arg), "committing offsets", bootstrap=self.bootstrap)
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        self._consumer.seek(TopicPartition(topic, partition), offset)
+
+    async def seek_to_beginning(self) -> None:
+        await _guarded(
+            self._consumer.seek_to_beginning(), "seeking to beginning", bootstrap=self.bootstrap
+        )
+
+    def assignment(self) -> list[tuple[str, int]]:
+        return sorted((tp.topic, tp.partition) for tp in self._consumer.assignment())
+
+    def highwater(self, topic: str, partition: int) -> int | None:
+        """The last fetched high-water mark (correct on tansu, unlike ``end_offsets``)."""
+        value = self._consumer.highwater(TopicPartition(topic, partition))
+        return None if value is None else int(value)
+
+
+def _record(message: Any) -> Record:
+    headers = tuple((str(k), bytes(v)) for k, v in (message.headers or ()))
+    key = None if message.key is None else bytes(message.key)
+    value = b"" if message.value is None else message.value
+    return Record(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        timestamp=message.timestamp,
+        key=key,
+        value=value,
+        headers=headers,
+    )
+
+
+class KafkaAdminClient:
+    """Topic administration with typed results."""
+
+    def __init__(self, bootstrap: str, **options: Any) -> None:
+        self.bootstrap = bootstrap
+        self.connect_timeout_s, kafka_options = _split_options(options)
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_options)
+
+    async def start(self) -> None:
+        try:
+            await _guarded(
+                self._admin.start(),
+                "starting the admin client",
+                bootstrap=self.bootstrap,
+                timeout_s=self.connect_timeout_s,
+            )
+        except DQError:
+            with contextlib.suppress(Exception):
+                await self._admin.close()
+            raise
+
+    async def stop(self) -> None:
+        await _guarded(self._admin.close(), "closing the admin client", bootstrap=self.bootstrap)
+
+    async def list_topics(self) -> list[str]:
+        topics = await _guarded(
+            self._admin.list_topics(), "listing topics", bootstrap=self.bootstrap
+        )
+        return sorted(str(t) for t in topics)
+
+    async def describe_topics(self, names: Sequence[str]) -> list[TopicInfo]:
+        """Describe topics that exist (metadata requests would auto-create missing ones)."""
+        if not names:
+            return []
+        raw = await _guarded(
+            self._admin.describe_topics(list(names)), "describing topics", bootstrap=self.bootstrap
+        )
+        return [
+            TopicInfo(
+                name=str(item["topic"]),
+                partitions=len(item["partitions"]),
+                internal=bool(item["is_internal"]),
+            )
+            for item in raw
+        ]
+
+    async def create_topics(
+        self, topics: Mapping[str, int], replication_factor: int, config: Mapping[str, str]
+    ) -> None:
+        new = [
+            NewTopic(name, partitions, replication_factor, topic_configs=dict(config))
+            for name, partitions in topics.items()
+        ]
+        response = await _guarded(
+            self._admin.create_topics(new), "creating topics", bootstrap=self.bootstrap
+        )
+        _raise_for_topic_errors(response.topic_errors, "creating", already_ok=True)
+
+    async def create_partitions(self, topics: Mapping[str, int]) -> None:
+        request = {name: NewPartitions(total) for name, total in topics.items()}
+        response = await _guarded(
+            self._admin.create_partitions(request),
+            f"raising the partition count of {sorted(topics)!r}",
+            bootstrap=self.bootstrap,
+        )
+        _raise_for_topic_errors(response.topic_errors, "adding partitions to")
+
+    async def delete_topics(self, names: Sequence[str]) -> None:
+        response = await _guarded(
+            self._admin.delete_topics(list(names)), "deleting topics", bootstrap=self.bootstrap
+        )
+        _raise_for_topic_errors(response.topic_error_codes, "deleting")
+
+
+_TOPIC_ALREADY_EXISTS = 36
+
+
+def _raise_for_topic_errors(
+    entries: Iterable[Sequence[Any]], verb: str, *, already_ok: bool = False
+) -> None:
+    problems = []
+    for entry in entries:
+        name, code = entry[0], entry[1]
+        if code == 0 or (already_ok and code == _TOPIC_ALREADY_EXISTS):
+            continue
+        error = kafka_errors.for_code(code)
+        detail = entry[2] if len(entry) > 2 and entry[2] else error.description
+        problems.append(f"{name!r}: {error.__name__} ({detail})")
+    if problems:
+        raise KafkaError(f"{verb} topics failed: " + "; ".join(problems))
+
