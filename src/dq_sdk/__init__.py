@@ -1,1 +1,71 @@
-"""dq-sdk: typed Kafka data queues for the SKA Science Data Processor."""
+"""dq-sdk: typed Kafka data queues for the SKA Science Data Processor.
+
+Two layers over one core:
+
+- the typed layer: ``Producer[M]`` / ``Consumer[M]`` for message models generated from
+  ``schemas/`` (:mod:`dq_sdk.schemas`), each model carrying its encoding and validation;
+- the SKA Data Queue Library's API: ``DataQueueProducer``, ``DataQueueConsumer``,
+  ``DataQueueAdmin`` and ``Encoding``, for untyped values.
+
+Codecs are public on their own in :mod:`dq_sdk.codecs`; test helpers in :mod:`dq_sdk.testing`.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._admin import Admin, TopicInfo, TopicSpec
+from ._consumer import Consumer, OnError, Received
+from ._exceptions import (
+    BrokerUnavailableError,
+    CodecError,
+    ConsumerStoppedError,
+    DecodeError,
+    DQError,
+    EncodeError,
+    KafkaError,
+    MessageTooLargeError,
+    MessageValidationError,
+    MissingDependencyError,
+    SchemaIssue,
+    SchemaMismatchError,
+    UnsupportedByBrokerError,
+)
+from ._message import WireMessage
+from ._producer import Producer
+from ._transport import RecordMetadata
+from .codecs import Encoding
+from .dataqueues import DataQueueAdmin, DataQueueConsumer, DataQueueProducer
+
+try:
+    __version__ = version("dq-sdk")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0+unknown"
+
+__all__ = [
+    "Admin",
+    "BrokerUnavailableError",
+    "CodecError",
+    "Consumer",
+    "ConsumerStoppedError",
+    "DQError",
+    "DataQueueAdmin",
+    "DataQueueConsumer",
+    "DataQueueProducer",
+    "DecodeError",
+    "EncodeError",
+    "Encoding",
+    "KafkaError",
+    "MessageTooLargeError",
+    "MessageValidationError",
+    "MissingDependencyError",
+    "OnError",
+    "Producer",
+    "Received",
+    "RecordMetadata",
+    "SchemaIssue",
+    "SchemaMismatchError",
+    "TopicInfo",
+    "TopicSpec",
+    "UnsupportedByBrokerError",
+    "WireMessage",
+    "__version__",
+]
