@@ -1,0 +1,87 @@
+"""Developer sessions. ``nox -l`` lists them; ``bash scripts/test.sh`` is what CI runs.
+
+codegen / codegen_check   regenerate src/dq_sdk/schemas from schemas/ / fail if it is stale
+lint / typecheck          ruff, mypy --strict (src, tests, codegen, benchmarks, this file)
+tests                     the pytest suite against a local broker the tests start
+kafka                     the Kafka-facing tests only, e.g. against DQ_SDK_BOOTSTRAP=host:port
+bench                     benchmarks/ against a local broker, compared with raw aiokafka
+fuzz                      the long decoder fuzz run (the suite runs a short one)
+demo / docs               the README's demo / build docs/ into site/
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["codegen_check", "lint", "typecheck", "tests"]
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+TEST_TOOLS = nox.project.dependency_groups(PYPROJECT, "test")
+DEV_TOOLS = nox.project.dependency_groups(PYPROJECT, "dev")
+
+
+def _install(session: nox.Session, *tools: str) -> None:
+    session.install("-e", ".[all]", *tools)
+
+
+@nox.session
+def codegen(session: nox.Session) -> None:
+    _install(session, *TEST_TOOLS)
+    session.run("python", "-m", "codegen")
+
+
+@nox.session
+def codegen_check(session: nox.Session) -> None:
+    _install(session, *TEST_TOOLS)
+    session.run("python", "-m", "codegen", "--check")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    _install(session, *TEST_TOOLS)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    _install(session, *TEST_TOOLS)
+    session.run("mypy")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    _install(session, *TEST_TOOLS)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def kafka(session: nox.Session) -> None:
+    _install(session, *TEST_TOOLS)
+    session.run("pytest", "tests/integration", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    _install(session, *TEST_TOOLS)
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    _install(session, *TEST_TOOLS)
+    session.run("python", "-m", "tests.fuzz", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    _install(session)
+    session.run("dq-sdk", "demo", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    _install(session, *DEV_TOOLS)
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")

@@ -1,0 +1,14 @@
+# Sourced by demo.sh and test.sh: make ./.venv with dq-sdk and everything its tests need.
+# Works on a fresh machine with only Python 3.11+ and access to PyPI.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-python3}"
+VENV="${DQ_SDK_VENV:-$ROOT/.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+# pip >= 25.1 understands dependency groups (--group); the venv's bundled pip may be older.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip>=25.1"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[all]" "$@"
+export PATH="$VENV/bin:$PATH"
