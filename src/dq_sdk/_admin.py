@@ -79,7 +79,9 @@ class Admin:
             try:
                 await self._client.create_partitions(raise_to)
             except UnsupportedByBrokerError as exc:
-                details = ", ".join(f"{n!r} has {current[n]}, needs {m}" for n, m in raise_to.items())
+                details = ", ".join(
+                    f"{n!r} has {current[n]}, needs {m}" for n, m in raise_to.items()
+                )
                 raise UnsupportedByBrokerError(
                     f"cannot raise partition counts ({details}): the broker at {self.server!r} "
                     "has no CreatePartitions API; recreate the topics or raise them with the "

@@ -6,7 +6,7 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ._exceptions import DQError
 
@@ -49,12 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--antennas", type=int, default=200)
     demo.add_argument("--rounds", type=int, default=50, help="messages per stream")
     demo.add_argument(
-        "--bootstrap", default=None, help="existing broker (default: DQ_SDK_BOOTSTRAP or a local one)"
+        "--bootstrap",
+        default=None,
+        help="existing broker (default: DQ_SDK_BOOTSTRAP or a local one)",
     )
     demo.set_defaults(run=_demo)
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args))
+        run: Callable[[argparse.Namespace], int] = args.run
+        return run(args)
     except DQError as exc:
         print(f"dq-sdk: {exc}", file=sys.stderr)
         return 1

@@ -22,6 +22,7 @@ from typing import Any, Generic, Literal, Self, TypeVar
 
 from . import _headers
 from ._exceptions import ConsumerStoppedError, DQError, SchemaMismatchError
+from ._chunking import Reassembler
 from ._message import WireMessage
 from ._transport import KafkaConsumerClient, KafkaProducerClient, Record
 from .codecs import decode
@@ -63,9 +64,12 @@ class Subscriber:
         group_id: str | None,
         auto_offset_reset: str,
         commit_interval_s: float = 1.0,
+        max_reassembly_bytes: int = 512 * 1024 * 1024,
+        chunk_timeout_s: float = 120.0,
         **kafka_options: Any,
     ) -> None:
         self.server = server
+        self.reassembler = Reassembler(max_bytes=max_reassembly_bytes, timeout_s=chunk_timeout_s)
         # We commit ourselves, after processing; aiokafka's auto-commit would commit on fetch.
         kafka_options.setdefault("enable_auto_commit", False)
         self._client = KafkaConsumerClient(
@@ -123,6 +127,11 @@ class Subscriber:
     async def commit(self) -> None:
         if self._processed and not self._auto_commit:
             offsets, self._processed = self._processed, {}
+            for (topic, partition), offset in offsets.items():
+                # Never commit past the first chunk of a message still being reassembled.
+                pending = self.reassembler.lowest_pending_offset(topic, partition)
+                if pending is not None:
+                    offsets[(topic, partition)] = min(offset, pending)
             await self._client.commit(offsets)
         self._last_commit = time.monotonic()
 
@@ -177,6 +186,13 @@ class BadMessagePolicy:
     async def stop(self) -> None:
         if self._dlq is not None:
             await self._dlq.stop()
+
+    async def handle_lost(self, error: DQError) -> None:
+        """A message that cannot be handed over at all (an incomplete chunk set)."""
+        if self.on_error == "raise":
+            raise error
+        self.skipped += 1
+        log.warning("lost a chunked message: %s", error)
 
     async def handle(self, record: Record, error: DQError) -> None:
         """Raise, log, or dead-letter the record; returning means: go on with the stream."""
@@ -236,11 +252,17 @@ class MessageStream(Generic[T]):
         dead_letter_topic: str | None,
         kafka_options: dict[str, Any],
     ) -> None:
+        stream_options = {
+            k: kafka_options.pop(k)
+            for k in ("commit_interval_s", "max_reassembly_bytes", "chunk_timeout_s")
+            if k in kafka_options
+        }
         self._subscriber = Subscriber(
             server,
             topics=topics,
             group_id=group_id,
             auto_offset_reset=auto_offset_reset,
+            **stream_options,
             **kafka_options,
         )
         self.policy = BadMessagePolicy(on_error, dead_letter_topic, server, **kafka_options)
@@ -294,9 +316,14 @@ class MessageStream(Generic[T]):
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while True:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            for lost in self._subscriber.reassembler.expired():
+                await self.policy.handle_lost(lost)
             record = await self._subscriber.next_record(remaining)
             try:
-                return self.convert(record)
+                whole = self._subscriber.reassembler.add(record)
+                if whole is None:
+                    continue  # a chunk of a message not yet complete
+                return self.convert(whole)
             except DQError as error:
                 await self.policy.handle(record, error)
 
@@ -351,9 +378,7 @@ def _major(version: str) -> str:
     return version.split(".", 1)[0]
 
 
-def check_announced_model(
-    headers: tuple[tuple[str, bytes], ...], model: type[WireMessage]
-) -> None:
+def check_announced_model(headers: tuple[tuple[str, bytes], ...], model: type[WireMessage]) -> None:
     """Refuse a message whose headers announce another schema, major version or encoding.
 
     Messages without dq-sdk headers (foreign producers, the seed API without a schema) are
@@ -374,7 +399,5 @@ def check_announced_model(
     encoding = _headers.header_value(headers, _headers.ENCODING)
     if encoding is not None and encoding != model.encoding.value:
         raise SchemaMismatchError(
-            f"message is encoded as {encoding!r}; {model.__name__} uses "
-            f"{model.encoding.value!r}"
+            f"message is encoded as {encoding!r}; {model.__name__} uses {model.encoding.value!r}"
         )
-

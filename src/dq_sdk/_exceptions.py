@@ -10,6 +10,7 @@ with its field path::
     │   └── DecodeError ........... bytes that do not decode (never unpickled)
     ├── MessageValidationError (TypeError) ... every schema issue, listed together
     ├── SchemaMismatchError ....... a received message of another model, version or encoding
+    ├── IncompleteMessageError .... a chunked message whose chunks never all arrived
     ├── MessageTooLargeError ...... over the producer's request limit, refused before sending
     ├── KafkaError ................ the broker or the client failed (aiokafka error as __cause__)
     │   ├── BrokerUnavailableError  nothing answers at the bootstrap address in time
@@ -33,6 +34,7 @@ __all__ = [
     "DQError",
     "DecodeError",
     "EncodeError",
+    "IncompleteMessageError",
     "KafkaError",
     "MessageTooLargeError",
     "MessageValidationError",
@@ -146,6 +148,10 @@ class MessageValidationError(DQError, TypeError):
 
 class SchemaMismatchError(DQError):
     """A received message announces another model, schema version or encoding."""
+
+
+class IncompleteMessageError(DQError):
+    """A chunked message could not be reassembled (missing chunks, timeout, buffer bound)."""
 
 
 class MessageTooLargeError(DQError):

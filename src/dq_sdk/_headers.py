@@ -29,7 +29,9 @@ def normalise_headers(headers: HeadersIn | None) -> list[tuple[str, bytes]]:
     if not headers:
         return []
     pairs = headers.items() if isinstance(headers, Mapping) else headers
-    return [(name, value.encode() if isinstance(value, str) else bytes(value)) for name, value in pairs]
+    return [
+        (name, value.encode() if isinstance(value, str) else bytes(value)) for name, value in pairs
+    ]
 
 
 def header_value(headers: Sequence[tuple[str, bytes]], name: str) -> str | None:

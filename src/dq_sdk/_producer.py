@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
-from . import _headers
+from . import _chunking, _headers
 from ._exceptions import DQError, MessageTooLargeError
 from ._message import WireMessage
 from ._transport import KafkaProducerClient, RecordMetadata
@@ -31,10 +31,16 @@ def _key_bytes(key: bytes | str | None) -> bytes | None:
 class Publisher:
     """Sends already-encoded payloads; owns the aiokafka producer's lifecycle."""
 
-    def __init__(self, server: str, **kafka_options: Any) -> None:
+    def __init__(self, server: str, *, chunk_size: int | None = None, **kafka_options: Any) -> None:
         self.server = server
         self._client = KafkaProducerClient(server, **kafka_options)
         self._started = False
+        if chunk_size is not None and not 0 < chunk_size < self._client.max_request_size:
+            raise ValueError(
+                f"chunk_size must be between 1 and max_request_size "
+                f"({self._client.max_request_size}) minus room for headers, not {chunk_size}"
+            )
+        self.chunk_size = chunk_size
 
     @property
     def max_request_size(self) -> int:
@@ -93,6 +99,10 @@ class Publisher:
         partition: int | None = None,
         timestamp_ms: int | None = None,
     ) -> RecordMetadata:
+        if self.chunk_size is not None and len(payload) > self.chunk_size:
+            return await self._publish_chunked(
+                topic, payload, key=key, headers=headers, partition=partition
+            )
         future = await self.enqueue(
             topic,
             payload,
@@ -102,6 +112,49 @@ class Publisher:
             timestamp_ms=timestamp_ms,
         )
         return await self.delivered(future, topic)
+
+
+    async def _publish_chunked(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        key: bytes | str | None,
+        headers: Sequence[tuple[str, bytes]],
+        partition: int | None,
+    ) -> RecordMetadata:
+        """Send the payload as ordered chunks on one partition; return the last one's metadata.
+
+        The first chunk goes where the partitioner puts it, the rest follow to that partition,
+        so a consumer reads them in order.
+        """
+        assert self.chunk_size is not None
+        pieces = _chunking.split(payload, self.chunk_size)
+        set_id = _chunking.new_set_id()
+        metadata: RecordMetadata | None = None
+        futures = []
+        for index, piece in enumerate(pieces):
+            chunk_headers = [
+                *headers,
+                *_chunking.chunk_headers(set_id, index, len(pieces), len(payload)),
+            ]
+            future = await self.enqueue(
+                topic,
+                bytes(piece),
+                key=key,
+                headers=chunk_headers,
+                partition=partition,
+                timestamp_ms=None,
+            )
+            if partition is None:
+                metadata = await self.delivered(future, topic)
+                partition = metadata.partition
+            else:
+                futures.append(future)
+        for future in futures:
+            metadata = await self.delivered(future, topic)
+        assert metadata is not None
+        return metadata
 
 
 def describing_headers(
@@ -126,6 +179,7 @@ class Producer(Generic[M]):
     ``async with``: entering connects, leaving delivers every pending message and closes.
     Extra keyword options go to aiokafka (``linger_ms``, ``compression_type``,
     ``max_request_size``, SSL/SASL settings...); ``connect_timeout_s`` bounds the start.
+    ``chunk_size=N`` sends payloads over N bytes as chunks that consumers reassemble.
     """
 
     def __init__(
@@ -135,12 +189,13 @@ class Producer(Generic[M]):
         *,
         topic: str | None = None,
         validate: bool = True,
+        chunk_size: int | None = None,
         **kafka_options: Any,
     ) -> None:
         self.model = model
         self.topic = topic
         self.validate = validate
-        self._publisher = Publisher(server, **kafka_options)
+        self._publisher = Publisher(server, chunk_size=chunk_size, **kafka_options)
 
     async def __aenter__(self) -> Self:
         await self._publisher.start()
@@ -164,9 +219,7 @@ class Producer(Generic[M]):
         """Validate (unless disabled) and encode one message, as :meth:`send` does."""
         if not isinstance(message, self.model):
             # Caught by mypy for typed code; this guards untyped callers.
-            raise TypeError(
-                f"Producer[{self.model.__name__}] cannot send {type(message).__name__}"
-            )
+            raise TypeError(f"Producer[{self.model.__name__}] cannot send {type(message).__name__}")
         wire = message.to_wire()
         try:
             if self.validate:

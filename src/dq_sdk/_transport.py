@@ -362,4 +362,3 @@ def _raise_for_topic_errors(
         problems.append(f"{name!r}: {error.__name__} ({detail})")
     if problems:
         raise KafkaError(f"{verb} topics failed: " + "; ".join(problems))
-

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeGuard
 
 from ._admin import Admin
 from ._consumer import MessageStream, OnError
@@ -28,12 +28,13 @@ def _encoding(value: Encoding | str | None) -> Encoding | None:
     return None if value is None else Encoding(value)
 
 
-def _model_of(schema: object) -> type[WireMessage] | None:
-    """The dq-sdk model behind ``schema=``, if it is one (it then names encoding and schema)."""
-    if isinstance(schema, type) and isinstance(getattr(schema, "schema_id", None), str):
-        if isinstance(getattr(schema, "encoding", None), Encoding):
-            return schema  # type: ignore[return-value]  # checked structurally just above
-    return None
+def _is_model(schema: object) -> TypeGuard[type[WireMessage]]:
+    """Whether ``schema=`` is a dq-sdk model class (it then names encoding and schema id)."""
+    return (
+        isinstance(schema, type)
+        and isinstance(getattr(schema, "schema_id", None), str)
+        and isinstance(getattr(schema, "encoding", None), Encoding)
+    )
 
 
 class DataQueueProducer:
@@ -89,7 +90,7 @@ class DataQueueProducer:
         target = topic or self.topic
         if not target:
             raise DQError("no topic: pass topic= to DataQueueProducer(...) or to send()")
-        model = _model_of(schema)
+        model = schema if _is_model(schema) else None
         chosen = _encoding(encoding) or self.encoding or (model.encoding if model else None)
         try:
             if validate and schema is not None:

@@ -14,7 +14,9 @@ def unique(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
-async def test_existing_topic_is_not_an_error_and_keeps_enough_partitions(dq_bootstrap: str) -> None:
+async def test_existing_topic_is_not_an_error_and_keeps_enough_partitions(
+    dq_bootstrap: str,
+) -> None:
     topic = unique("keep")
     async with DataQueueAdmin(dq_bootstrap) as admin:
         await admin.create_topics([(topic, 4)])

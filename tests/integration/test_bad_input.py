@@ -18,7 +18,9 @@ from dq_sdk.testing import running_broker
 from dq_sdk.testing._broker import free_port
 
 
-async def test_non_ascii_text_is_refused_and_nothing_is_sent(dq_bootstrap: str, dq_topic: str) -> None:
+async def test_non_ascii_text_is_refused_and_nothing_is_sent(
+    dq_bootstrap: str, dq_topic: str
+) -> None:
     async with DataQueueProducer(dq_bootstrap, topic=dq_topic, encoding=Encoding.ASCII) as p:
         with pytest.raises(EncodeError) as caught:
             await p.send("Testing Tésting")

@@ -176,7 +176,9 @@ async def test_assign_topics_with_partitions(dq_bootstrap: str) -> None:
 
 
 async def test_manually_creating_topics(dq_bootstrap: str) -> None:
-    names = {n: unique(n) for n in ("topic-1", "topic-2", "topic-3", "topic-4", "topic-5", "topic-6")}
+    names = {
+        n: unique(n) for n in ("topic-1", "topic-2", "topic-3", "topic-4", "topic-5", "topic-6")
+    }
     kafka_host = dq_bootstrap
 
     async with DataQueueAdmin(kafka_host) as admin:

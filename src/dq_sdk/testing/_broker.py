@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import IO
 
 from .._exceptions import BrokerUnavailableError, MissingDependencyError
 
@@ -88,7 +89,7 @@ def broker_answers(host: str, port: int, timeout_s: float = 0.5) -> bool:
     except OSError:
         return False
     correlation_id, broker_count = struct.unpack(">ii", payload[:8])
-    return correlation_id == 7 and broker_count >= 1
+    return bool(correlation_id == 7 and broker_count >= 1)
 
 
 def _read_exactly(sock: socket.socket, size: int) -> bytes:
@@ -148,7 +149,7 @@ def start_broker(
         url = f"tcp://{_HOST}:{chosen}"
         env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV_VARS}
         env.setdefault("RUST_LOG", "warn")
-        log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+        log: IO[bytes] | int = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             process = subprocess.Popen(
                 [
@@ -167,7 +168,7 @@ def start_broker(
                 env=env,
             )
         finally:
-            if log is not subprocess.DEVNULL:
+            if not isinstance(log, int):
                 log.close()
         broker = BrokerProcess(f"{_HOST}:{chosen}", process, log_path)
         while time.monotonic() < deadline:

@@ -65,7 +65,9 @@ def dq_bootstrap() -> Iterator[str]:
 
 
 @pytest.fixture
-def dq_topic_factory(dq_bootstrap: str, request: pytest.FixtureRequest) -> Iterator[Callable[..., str]]:
+def dq_topic_factory(
+    dq_bootstrap: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., str]]:
     """Make fresh topics (``partitions=1`` by default); they are deleted after the test."""
     from .._admin import Admin
 
