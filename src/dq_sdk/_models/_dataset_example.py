@@ -1,0 +1,82 @@
+"""Plausible example Datasets built from an ``x-xarray`` layout and the schema's ``examples``.
+
+Used by ``DatasetMessage.example()`` (demos, docs, tests): coordinates continue the examples
+given for them, data values scatter a few percent around the first example of each variable.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ._dataset import VariableSpec, XarrayLayout, require_xarray
+
+__all__ = ["example_attrs", "example_dataset"]
+
+
+def example_dataset(
+    layout: XarrayLayout, sizes: Mapping[str, int], seed: int, include_optional: bool
+) -> Any:
+    """An ``xarray.Dataset`` that matches ``layout``."""
+    xarray = require_xarray("building an example Dataset")
+    unknown = set(sizes) - set(layout.dims)
+    if unknown:
+        raise TypeError(f"unknown dimension(s) {sorted(unknown)}; the layout has {layout.dims}")
+    size = {dim: sizes.get(dim, _default_size(layout, dim)) for dim in layout.dims}
+    rng = np.random.default_rng(seed)
+    coords = {
+        name: (spec.dims, _coordinate(spec, size[spec.dims[0]]))
+        for name, spec in layout.coords.items()
+        if include_optional or not spec.optional
+    }
+    data_vars = {
+        name: (spec.dims, _values(spec, tuple(size[d] for d in spec.dims), rng))
+        for name, spec in layout.data_vars.items()
+        if include_optional or not spec.optional
+    }
+    attrs = example_attrs(layout, include_optional)
+    return xarray.Dataset(data_vars, coords, attrs)
+
+
+def example_attrs(layout: XarrayLayout, include_optional: bool = True) -> dict[str, object]:
+    """Attr values from the attrs model: its Literal value, else its first example."""
+    attrs: dict[str, object] = {}
+    if layout.attrs_model is None:
+        return attrs
+    for name, info in layout.attrs_model.model_fields.items():
+        if not (include_optional or info.is_required()):
+            continue
+        literal = [a for a in typing.get_args(info.annotation) if isinstance(a, str)]
+        if typing.get_origin(info.annotation) is typing.Literal and literal:
+            attrs[name] = literal[0]
+        elif info.examples:
+            attrs[name] = info.examples[0]
+        elif info.is_required():
+            attrs[name] = name
+    return attrs
+
+
+def _default_size(layout: XarrayLayout, dim: str) -> int:
+    coord = layout.coords.get(dim)
+    return max(1, len(coord.examples)) if coord is not None else 1
+
+
+def _coordinate(spec: VariableSpec, n: int) -> np.ndarray[Any, Any]:
+    examples = list(spec.examples) or [0]
+    if spec.dtype.kind == "U":
+        names = [str(examples[i]) if i < len(examples) else f"{examples[-1]}{i}" for i in range(n)]
+        return np.array(names, dtype=str)
+    if n <= len(examples):
+        return np.array(examples[:n], dtype=spec.dtype)
+    # Continue the examples' own spacing (time steps, channel widths, antenna numbers).
+    step = examples[1] - examples[0] if len(examples) > 1 else 1
+    return np.asarray(examples[0] + step * np.arange(n), dtype=spec.dtype)
+
+
+def _values(spec: VariableSpec, shape: tuple[int, ...], rng: np.random.Generator) -> Any:
+    centre = float(spec.examples[0]) if spec.examples else 0.0
+    scatter = 1.0 + 0.05 * rng.standard_normal(shape)
+    return (centre * scatter).astype(spec.dtype)

@@ -1,0 +1,196 @@
+"""Dict-shaped messages (``msgpack_numpy`` maps) such as ``MetricPayload``.
+
+Large float lists travel as numpy arrays: :data:`FloatArray` accepts a list or a 1-d numeric
+array, keeps arrays as arrays (no copy for float64), and gives the array back for msgpack and a
+list for JSON. A schema's ``x-items-by`` keyword says which item model a tag field selects
+(``data_type: "spectrum"`` -> ``SpectrumItem`` items); the items are validated against that one
+model, so an error reads ``data[2].power: Field required`` rather than one line per union member.
+"""
+
+from __future__ import annotations
+
+import numbers
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Self
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ModelWrapValidatorHandler,
+    PlainSerializer,
+    PlainValidator,
+    SerializationInfo,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from .._exceptions import MessageValidationError, SchemaIssue
+from ._base import Message, issues_from_pydantic
+
+__all__ = ["FloatArray", "ItemsRule", "RecordMessage", "UtcTimestamp"]
+
+
+def _float_array(value: object) -> npt.NDArray[np.float64]:
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1:
+            raise ValueError(f"expected a 1-d array, found shape {value.shape}")
+        if value.dtype.kind not in "fiu":
+            raise ValueError(f"expected a real numeric array, found dtype {value.dtype}")
+        # float64 arrays (what msgpack_numpy decodes) are kept as they are, views included.
+        return value if value.dtype == np.float64 else value.astype(np.float64)
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            if isinstance(item, bool) or not isinstance(item, numbers.Real):
+                raise ValueError(f"item [{index}] is not a number: {item!r}")
+        return np.asarray(value, dtype=np.float64)
+    raise ValueError(
+        f"expected a list of numbers or a 1-d float array, found {type(value).__name__}"
+    )
+
+
+def _wire_array(value: npt.NDArray[np.float64], info: SerializationInfo) -> object:
+    return value if info.mode == "python" else value.tolist()
+
+
+#: A 1-d float64 array; accepts a list of numbers or a 1-d real numeric ndarray.
+FloatArray = Annotated[
+    npt.NDArray[np.float64],
+    PlainValidator(_float_array),
+    PlainSerializer(_wire_array, return_type=Any),
+    WithJsonSchema({"type": "array", "items": {"type": "number"}}),
+]
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+#: An aware datetime, normalised to UTC; an ISO-8601 string on the wire.
+UtcTimestamp = Annotated[
+    AwareDatetime,
+    AfterValidator(_as_utc),
+    PlainSerializer(_iso, return_type=str),
+]
+
+
+@dataclass(frozen=True)
+class ItemsRule:
+    """The parsed ``x-items-by``: ``tag`` field value -> model of every item of ``field``."""
+
+    field: str
+    tag: str
+    items: Mapping[str, type[BaseModel]]
+
+    @classmethod
+    def parse(cls, spec: Mapping[str, Any], module: str) -> ItemsRule:
+        namespace = sys.modules[module]
+        items = {tag: getattr(namespace, name) for tag, name in spec["items"].items()}
+        return cls(field=str(spec["field"]), tag=str(spec["tag"]), items=items)
+
+
+class RecordMessage(Message):
+    """A message whose wire value is a dict (``msgpack_numpy`` map, or JSON)."""
+
+    _items_rule: ClassVar[ItemsRule | None] = None
+
+    @classmethod
+    def items_rule(cls) -> ItemsRule | None:
+        """The ``x-items-by`` rule of this model, if its schema has one."""
+        spec = cls.schema_extensions.get("x-items-by")
+        if spec is None:
+            return None
+        rule = cls.__dict__.get("_items_rule")
+        if rule is None:
+            rule = ItemsRule.parse(spec, cls.__module__)
+            cls._items_rule = rule
+        return rule
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _items_follow_tag(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        rule = cls.items_rule()
+        if rule is None or not isinstance(data, Mapping):
+            return handler(data)
+        errors: list[InitErrorDetails] = []
+        items = data.get(rule.field)
+        if isinstance(items, list | tuple):
+            tag = data.get(rule.tag)
+            model = rule.items.get(tag) if isinstance(tag, str) else None
+            checked: list[BaseModel] = []
+            # Unknown tag: only the tag is reported; the items cannot be judged without it.
+            if isinstance(tag, str) and model is not None:
+                checked = _validate_items(tag, rule, model, items, errors)
+            data = {**data, rule.field: checked}
+        try:
+            result = handler(data)
+        except ValidationError as error:
+            errors.extend(_as_init_errors(error, ()))
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return result
+
+    def to_wire(self) -> dict[str, Any]:
+        """The dict for the codec: float lists stay numpy arrays, the timestamp a string."""
+        return self.model_dump(by_alias=True)
+
+    @classmethod
+    def from_wire(cls, value: object) -> Self:
+        if not isinstance(value, Mapping):
+            found = type(value).__name__
+            raise MessageValidationError(cls.__name__, [SchemaIssue("", "expected a map", found)])
+        try:
+            return cls.model_validate(value)
+        except ValidationError as error:
+            raise MessageValidationError(cls.__name__, issues_from_pydantic(error)) from None
+
+
+def _validate_items(
+    tag: str,
+    rule: ItemsRule,
+    model: type[BaseModel],
+    items: list[object] | tuple[object, ...],
+    errors: list[InitErrorDetails],
+) -> list[BaseModel]:
+    checked = []
+    for index, item in enumerate(items):
+        loc = (rule.field, index)
+        if isinstance(item, BaseModel) and not isinstance(item, model):
+            message = "a '{tag}' payload takes {want} items, not {found}"
+            context = {"tag": tag, "want": model.__name__, "found": type(item).__name__}
+            error = PydanticCustomError("item_type", message, context)
+            errors.append({"type": error, "loc": loc, "input": item})
+            continue
+        try:
+            checked.append(model.model_validate(item))
+        except ValidationError as error:
+            errors.extend(_as_init_errors(error, loc))
+    return checked
+
+
+def _as_init_errors(
+    error: ValidationError, prefix: tuple[int | str, ...]
+) -> list[InitErrorDetails]:
+    details: list[InitErrorDetails] = []
+    for line in error.errors(include_url=False):
+        detail: InitErrorDetails = {
+            # The message goes in as a value, never as a template: it may contain braces.
+            "type": PydanticCustomError(
+                line["type"], "{msg}", {**line.get("ctx", {}), "msg": line["msg"]}
+            ),
+            "loc": (*prefix, *line["loc"]),
+            "input": line["input"],
+        }
+        details.append(detail)
+    return details

@@ -1,0 +1,161 @@
+"""The one validation path: ``validate(value, schema)`` for the seed API and the typed models.
+
+``DataQueueProducer.send(data, schema=..., validate=True)`` and ``Producer[M]`` both call
+:func:`validate`; the model classes' own ``from_wire`` use the same checkers (``structured_issues``,
+``DatasetMessage.dataset_issues``, pydantic), so a value is judged the same way everywhere.
+Every issue is collected into one :class:`MessageValidationError` (also a ``TypeError``).
+
+What ``schema`` may be, and what the value must then be:
+
+==========================================  ==============================================
+schema                                      value
+==========================================  ==============================================
+a structured row model (PointingNumpyArray)  a structured ndarray of any number of rows
+                                            (checked by dtype and shape), a row, or a dict
+``StructuredArray[Row]``                    a structured ndarray, or such a message
+a Dataset model (PointingTable)             an ``xarray.Dataset``, or such a message
+any pydantic model (MetricPayload...)       a dict, or an instance
+any dataclass                               a dict checked against its fields and types
+an xradio ``DatasetSchema`` or              an ``xarray.Dataset`` (needs the ``xradio``
+``@xarray_dataset_schema`` dataclass        extra)
+any other class with ``from_wire``          what its ``from_wire`` accepts
+==========================================  ==============================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, PydanticSchemaGenerationError, TypeAdapter, ValidationError
+
+from ._exceptions import MessageValidationError, SchemaIssue
+from ._models._base import issues_from_pydantic, raise_issues
+from ._models._dataset import DatasetMessage, require_xarray
+from ._models._structured import StructuredArray, StructuredRow, structured_issues
+from ._models._xradio import dataset_issues, is_xradio_dataset_schema, to_dataset_schema
+
+__all__ = ["schema_issues", "validate"]
+
+
+def validate(value: object, schema: object) -> None:
+    """Check ``value`` against ``schema``; raise one MessageValidationError with every issue.
+
+    Raises ``TypeError`` (not a validation error) when ``schema`` is not a kind of schema this
+    function knows, and :class:`dq_sdk.MissingDependencyError` when checking needs an extra.
+    """
+    raise_issues(_schema_name(schema), schema_issues(value, schema))
+
+
+def schema_issues(value: object, schema: object) -> list[SchemaIssue]:
+    """Every issue of ``value`` against ``schema`` (empty when valid); see :func:`validate`."""
+    if isinstance(schema, type):
+        if isinstance(value, schema):
+            return []
+        return _class_issues(value, schema)
+    if is_xradio_dataset_schema(schema):
+        return _xradio_issues(value, schema)
+    raise TypeError(
+        f"unsupported schema {schema!r}: give a model class, dataclass or xradio schema"
+    )
+
+
+def _class_issues(value: object, schema: type) -> list[SchemaIssue]:
+    if issubclass(schema, StructuredRow):
+        if isinstance(value, Mapping):
+            return _pydantic_issues(value, schema)
+        # The seed validates the whole multi-antenna array against the row schema.
+        return structured_issues(value, schema.numpy_dtype())
+    if issubclass(schema, StructuredArray):
+        return structured_issues(value, schema.row_model.numpy_dtype())
+    if issubclass(schema, DatasetMessage):
+        return schema.dataset_issues(value)
+    if issubclass(schema, BaseModel):
+        return _pydantic_issues(value, schema)
+    if is_xradio_dataset_schema(schema):
+        return _xradio_issues(value, schema)
+    if dataclasses.is_dataclass(schema):
+        return _dataclass_issues(value, schema)
+    from_wire = getattr(schema, "from_wire", None)
+    if callable(from_wire):
+        try:
+            from_wire(value)
+        except MessageValidationError as error:
+            return list(error.issues)
+        return []
+    raise TypeError(f"unsupported schema class {schema.__name__}")
+
+
+def _pydantic_issues(value: object, schema: type[BaseModel]) -> list[SchemaIssue]:
+    if not isinstance(value, Mapping):
+        return [SchemaIssue("", "expected a map", type(value).__name__, "dict")]
+    try:
+        schema.model_validate(value)
+    except ValidationError as error:
+        return issues_from_pydantic(error)
+    return []
+
+
+def _xradio_issues(value: object, schema: object) -> list[SchemaIssue]:
+    xarray = require_xarray("checking an xarray Dataset")
+    if not isinstance(value, xarray.Dataset):
+        return [SchemaIssue("", "expected an xarray.Dataset", type(value).__name__)]
+    return dataset_issues(value, _dataset_schema(schema))
+
+
+def _dataset_schema(schema: object) -> object:
+    # Converting a dataclass walks its annotations; do it once per class.
+    if isinstance(schema, type):
+        return _cached_dataset_schema(schema)
+    return to_dataset_schema(schema)
+
+
+@functools.cache
+def _cached_dataset_schema(schema: type) -> object:
+    return to_dataset_schema(schema)
+
+
+def _dataclass_issues(value: object, schema: type) -> list[SchemaIssue]:
+    if not isinstance(value, Mapping):
+        return [SchemaIssue("", "expected a map", type(value).__name__, "dict")]
+    adapter = _adapter(schema)
+    if adapter is None:
+        return _field_presence_issues(value, schema)
+    try:
+        adapter.validate_python(dict(value))
+    except ValidationError as error:
+        return issues_from_pydantic(error)
+    return []
+
+
+@functools.cache
+def _adapter(schema: type) -> TypeAdapter[Any] | None:
+    try:
+        return TypeAdapter(schema)
+    except PydanticSchemaGenerationError:
+        # Field types pydantic cannot check (e.g. numpy arrays): fall back to presence checks.
+        return None
+
+
+def _field_presence_issues(value: Mapping[Any, Any], schema: type) -> list[SchemaIssue]:
+    issues = []
+    for field in dataclasses.fields(schema):
+        has_default = field.default is not dataclasses.MISSING or (
+            field.default_factory is not dataclasses.MISSING
+        )
+        if field.name not in value and not has_default:
+            issues.append(SchemaIssue(field.name, "Field required"))
+        elif isinstance(field.type, type) and field.name in value:
+            item = value[field.name]
+            if not isinstance(item, field.type):
+                issues.append(
+                    SchemaIssue(field.name, "wrong type", type(item).__name__, field.type.__name__)
+                )
+    return issues
+
+
+def _schema_name(schema: object) -> str:
+    name = getattr(schema, "__name__", None) or getattr(schema, "name", None)
+    return str(name) if name else type(schema).__name__
