@@ -1,0 +1,228 @@
+"""Poison messages, dead letters, size limits and chunking against the real broker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from dq_sdk import (
+    Consumer,
+    DataQueueConsumer,
+    DataQueueProducer,
+    IncompleteMessageError,
+    MessageTooLargeError,
+    Producer,
+)
+from dq_sdk.schemas import PointingNumpyArray, StructuredArray
+
+LIMIT_S = 20
+PointingArray = StructuredArray[PointingNumpyArray]
+
+
+def pointing(n: int, seed: int) -> PointingArray:
+    array = np.zeros(n, dtype=PointingNumpyArray.numpy_dtype())
+    array["antenna_name"] = [f"SKA{i:03d}" for i in range(n)]
+    array["xel_offset"] = np.random.default_rng(seed).normal(size=n)
+    array["last_scan_index"] = seed
+    return PointingArray(array)
+
+
+async def _mixed_stream(bootstrap: str, topic: str) -> list[PointingArray]:
+    """Valid arrays on 3 partitions, with poison (bad bytes, wrong dtype) between them."""
+    good = [pointing(4, seed) for seed in range(12)]
+    async with (
+        Producer(PointingArray, bootstrap, topic=topic) as typed,
+        DataQueueProducer(bootstrap, topic=topic) as raw,
+    ):
+        for index, message in enumerate(good):
+            partition = index % 3
+            await typed.send(message, partition=partition)
+            if index % 4 == 0:
+                await raw.send(b"\xc1 not msgpack", partition=partition)
+            if index % 5 == 0:
+                wrong = np.zeros(2, dtype=[("antenna_name", "U3")])
+                await raw.send(wrong, encoding="msgpack_numpy", partition=partition)
+    return good
+
+
+def _per_partition(values: list[tuple[int, PointingArray]]) -> dict[int, list[int]]:
+    order: dict[int, list[int]] = {}
+    for partition, value in values:
+        order.setdefault(partition, []).append(int(value.array["last_scan_index"][0]))
+    return order
+
+
+async def test_skip_policy_delivers_every_valid_message_in_partition_order(
+    dq_bootstrap: str, dq_topic_factory: Callable[..., str]
+) -> None:
+    topic = dq_topic_factory(partitions=3)
+    good = await _mixed_stream(dq_bootstrap, topic)
+    async with Consumer(PointingArray, dq_bootstrap, topics=[topic], on_error="skip") as consumer:
+        got = [await consumer.receive(timeout_s=LIMIT_S) for _ in good]
+        skipped = consumer.policy.skipped
+    assert sorted(int(r.value.array["last_scan_index"][0]) for r in got) == list(range(12))
+    for partition, scans in _per_partition([(r.partition, r.value) for r in got]).items():
+        assert scans == sorted(scans), f"partition {partition} out of order"
+    assert skipped == 3 + 3  # 3 undecodable + 3 wrong dtype
+
+
+async def test_raise_policy_names_the_location_and_the_stream_goes_on(
+    dq_bootstrap: str, dq_topic: str
+) -> None:
+    good = await _mixed_stream(dq_bootstrap, dq_topic)
+    got, errors = [], []
+    async with Consumer(PointingArray, dq_bootstrap, topics=[dq_topic]) as consumer:
+        while len(got) < len(good):
+            try:
+                got.append(await consumer.receive(timeout_s=LIMIT_S))
+            except (TimeoutError, AssertionError):
+                raise
+            except Exception as error:  # noqa: BLE001 - collecting what the policy raises
+                errors.append(error)
+    assert [g.value for g in got] == good
+    assert len(errors) == 6
+    assert all(getattr(e, "topic", None) == dq_topic for e in errors)
+    assert all(isinstance(getattr(e, "offset", None), int) for e in errors)
+
+
+async def test_dead_letter_policy_keeps_raw_bytes_and_the_error(
+    dq_bootstrap: str, dq_topic_factory: Callable[..., str]
+) -> None:
+    topic, dead = dq_topic_factory(), dq_topic_factory()
+    good = await _mixed_stream(dq_bootstrap, topic)
+    async with Consumer(
+        PointingArray, dq_bootstrap, topics=[topic], on_error="dead_letter", dead_letter_topic=dead
+    ) as consumer:
+        got = [(await consumer.receive(timeout_s=LIMIT_S)).value for _ in good]
+        assert consumer.policy.dead_lettered == 6
+    assert got == good
+    async with DataQueueConsumer(dq_bootstrap, topics=[dead]) as dlq:
+        letters = [await dlq.receive(timeout_s=LIMIT_S) for _ in range(6)]
+    raw_values = {value for _, value in letters}
+    assert b"\xc1 not msgpack" in raw_values
+
+
+async def test_dead_letter_headers_name_source_and_error(
+    dq_bootstrap: str, dq_topic_factory: Callable[..., str]
+) -> None:
+    topic, dead = dq_topic_factory(), dq_topic_factory()
+    async with DataQueueProducer(dq_bootstrap, topic=topic) as raw:
+        await raw.send(b"\xc1", headers={"trace": "abc"})
+    async with Consumer(
+        PointingArray, dq_bootstrap, topics=[topic], on_error="dead_letter", dead_letter_topic=dead
+    ) as consumer:
+        with pytest.raises(TimeoutError):
+            await consumer.receive(timeout_s=1.0)
+    from dq_sdk._transport import KafkaConsumerClient
+
+    client = KafkaConsumerClient(dq_bootstrap, auto_offset_reset="earliest")
+    client.subscribe([dead])
+    await client.start()
+    try:
+        records = []
+        for _ in range(50):
+            records += await client.fetch(timeout_ms=200)
+            if records:
+                break
+    finally:
+        await client.stop()
+    [letter] = records
+    headers = dict(letter.headers)
+    assert letter.value == b"\xc1"
+    assert headers["trace"] == b"abc"
+    assert headers["dq-source-topic"] == topic.encode()
+    assert headers["dq-source-partition"] == b"0"
+    assert headers["dq-source-offset"] == b"0"
+    assert headers["dq-error-type"] == b"DecodeError"
+    assert b"msgpack" in headers["dq-error"]
+
+
+async def test_oversized_message_fails_before_sending_and_names_the_settings(
+    dq_bootstrap: str, dq_topic: str
+) -> None:
+    big = np.zeros(2 * 2**20 // 8)  # 2 MiB of float64
+    async with DataQueueProducer(dq_bootstrap, topic=dq_topic, encoding="npy") as producer:
+        with pytest.raises(MessageTooLargeError) as caught:
+            await producer.send(big)
+    error = caught.value
+    assert error.limit == 1_048_576 and error.size > 2 * 2**20
+    text = str(error)
+    for setting in ("max_request_size", "max.message.bytes", "max_partition_fetch_bytes"):
+        assert setting in text
+    assert dq_topic in text
+    async with DataQueueConsumer(dq_bootstrap, topics=[dq_topic]) as consumer:
+        with pytest.raises(TimeoutError):
+            await consumer.receive(timeout_s=0.5)  # nothing reached the topic
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mib", [8, 32, 100])
+async def test_multi_mib_arrays_move_with_raised_limits(
+    dq_bootstrap: str, dq_topic_factory: Callable[..., str], mib: int
+) -> None:
+    limit = (mib + 1) * 2**20
+    topic = dq_topic_factory(config={"max.message.bytes": str(limit)})
+    array = np.arange(mib * 2**20 // 4, dtype=np.float32)
+    async with DataQueueProducer(
+        dq_bootstrap, topic=topic, encoding="npy", max_request_size=limit
+    ) as producer:
+        await producer.send(array)
+    async with DataQueueConsumer(
+        dq_bootstrap,
+        topics=[topic],
+        encoding="npy",
+        max_partition_fetch_bytes=limit,
+        fetch_max_bytes=limit,
+    ) as consumer:
+        _, received = await consumer.receive(timeout_s=60)
+    np.testing.assert_array_equal(received, array)
+
+
+@pytest.mark.slow
+async def test_chunked_payload_is_reassembled_on_one_partition(
+    dq_bootstrap: str, dq_topic_factory: Callable[..., str]
+) -> None:
+    topic = dq_topic_factory(partitions=3)
+    array = np.random.default_rng(0).normal(size=5 * 2**20 // 8)  # 5 MiB, default 1 MiB limit
+    async with DataQueueProducer(
+        dq_bootstrap, topic=topic, encoding="npy", chunk_size=512 * 1024
+    ) as producer:
+        metadata = await producer.send(array)
+        await producer.send(np.arange(3.0))  # small: one plain message
+    async with DataQueueConsumer(dq_bootstrap, topics=[topic], encoding="npy") as consumer:
+        first = await consumer.receive(timeout_s=LIMIT_S)
+        second = await consumer.receive(timeout_s=LIMIT_S)
+    by_size = sorted([first[1], second[1]], key=len)
+    np.testing.assert_array_equal(by_size[0], np.arange(3.0))
+    np.testing.assert_array_equal(by_size[1], array)
+    assert metadata.offset >= 10  # 5 MiB in 512 KiB chunks: at least 11 messages
+
+
+async def test_incomplete_chunk_set_is_a_clear_error(dq_bootstrap: str, dq_topic: str) -> None:
+    from dq_sdk._chunking import chunk_headers
+
+    async with DataQueueProducer(dq_bootstrap, topic=dq_topic) as raw:
+        await raw.send(b"part-0", headers=chunk_headers("set-1", 0, 3, 18))
+        await raw.send(b"part-1", headers=chunk_headers("set-1", 1, 3, 18))
+    async with DataQueueConsumer(
+        dq_bootstrap, topics=[dq_topic], chunk_timeout_s=0.5
+    ) as consumer:
+        with pytest.raises(TimeoutError):
+            await consumer.receive(timeout_s=0.3)
+        with pytest.raises(IncompleteMessageError, match="got 2 of 3 chunks") as caught:
+            await consumer.receive(timeout_s=2.0)
+    assert (caught.value.topic, caught.value.offset) == (dq_topic, 0)
+
+
+async def test_reassembly_buffer_is_bounded(dq_bootstrap: str, dq_topic: str) -> None:
+    async with DataQueueProducer(
+        dq_bootstrap, topic=dq_topic, encoding="npy", chunk_size=64 * 1024
+    ) as producer:
+        await producer.send(np.zeros(2**20 // 8))  # 1 MiB
+    async with DataQueueConsumer(
+        dq_bootstrap, topics=[dq_topic], encoding="npy", max_reassembly_bytes=256 * 1024
+    ) as consumer:
+        with pytest.raises(IncompleteMessageError, match="max_reassembly_bytes=262144"):
+            await consumer.receive(timeout_s=LIMIT_S)
