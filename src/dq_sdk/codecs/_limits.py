@@ -1,0 +1,35 @@
+"""Bounds on what a decoder may allocate for one message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+__all__ = ["DecodeLimits"]
+
+_GIB = 1024**3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecodeLimits:
+    """What one decoded message may claim, checked before anything is allocated.
+
+    Bytes come from the network: a header can claim any shape or length, so every decoder
+    checks the claim against these bounds (and against the bytes actually received) first.
+    ``DecodeLimits()`` holds the defaults; override one field with e.g.
+    ``DecodeLimits(max_array_bytes=8 * 1024**3)``.
+    """
+
+    #: Data bytes of one decoded array (``npy``, ``msgpack_numpy``, ``xarray`` variables),
+    #: and the length of one msgpack ``str``/``bin``/``ext`` value.
+    max_array_bytes: int = 2 * _GIB
+    #: Dimensions of one decoded array (numpy itself allows 64).
+    max_ndim: int = 32
+    #: Items in one msgpack array, or pairs in one msgpack map.
+    max_container_len: int = 2**24
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            # bool is an int subclass; DecodeLimits(max_ndim=True) is a bug, not a bound.
+            if type(value) is not int or value < 0:
+                raise ValueError(f"DecodeLimits.{field.name} must be an int >= 0, got {value!r}")

@@ -1,0 +1,167 @@
+"""``msgpack_numpy``: msgpack with numpy arrays as msgpack-numpy 0.4.8 maps.
+
+Writing. msgpack-python would copy a large array twice (into its buffer, then into the
+result). The writer packs everything with msgpack-python except arrays over
+``_INLINE_MAX`` bytes: those are written as their own chunks (map header, ``bin`` header, the
+array's memory), and one ``b"".join`` makes the message, so a large contiguous array costs
+one copy. A container is first packed whole; only when that meets a large array or an error
+does the writer descend into it, which also names the path of a value that cannot travel.
+
+Reading. Messages without ``bin`` values go to msgpack-python at C speed; the others (every
+ndarray travels as ``bin``) go to :mod:`._msgpack_reader`, which returns arrays as read-only
+views of the received buffer.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+# msgpack ships no type information (and the project's mypy config does not list it).
+import msgpack  # type: ignore[import-untyped]
+import numpy as np
+
+from .._exceptions import EncodeError
+from ._arrays import NDArray, check_carriable, data_buffer
+from ._base import DEFAULT_LIMITS, Buffer, as_view, describe
+from ._encoding import Encoding
+from ._limits import DecodeLimits
+from ._msgpack_reader import read
+from ._ndmap import Unsupported, array_map, complex_map, from_map, scalar_map
+
+__all__ = ["MsgpackNumpyCodec", "pack", "unpack"]
+
+# Below this, an array is packed inside msgpack-python's buffer: two copies of a few KiB
+# cost less than the chunk bookkeeping.
+_INLINE_MAX = 64 * 1024
+# msgpack-python's Packer refuses deeper nesting; the writer's own descent stops there too.
+_MAX_DEPTH = 511
+
+
+class _Descend(Exception):
+    """Raised from inside msgpack-python: this value must be written by the walker."""
+
+
+class _Writer:
+    def __init__(self, encoding: Encoding) -> None:
+        self.name = encoding.value
+        self.encoding = encoding
+        # msgpack-numpy's Packer settings: bin type for bytes, float64 floats, lists for tuples.
+        self.packer = msgpack.Packer(default=self._default, use_bin_type=True)
+        self.chunks: list[bytes | memoryview] = []
+
+    def _default(self, value: object) -> object:
+        if isinstance(value, np.ndarray):
+            if value.dtype.hasobject or value.dtype.kind == "T" or value.nbytes > _INLINE_MAX:
+                raise _Descend
+            return array_map(value, data_buffer(value))
+        if isinstance(value, np.generic):
+            return scalar_map(value)
+        if isinstance(value, complex):
+            return complex_map(value)
+        raise Unsupported(f"{describe(value)} has no msgpack form")
+
+    def emit(self, value: object, path: str, depth: int) -> None:
+        if isinstance(value, np.ndarray):
+            self._array(value, path)
+            return
+        container = isinstance(value, dict | list | tuple)
+        if depth > _MAX_DEPTH:
+            raise EncodeError(
+                f"{self.name} encoding: containers nest deeper than {_MAX_DEPTH} levels at "
+                f"{path or '<root>'} (does a container hold itself?)"
+            )
+        try:
+            self.chunks.append(self.packer.pack(value))
+            return
+        except _Descend:
+            pass
+        except (Unsupported, TypeError, ValueError, OverflowError) as exc:
+            if not container:  # e.g. a set, or an int over 64 bits
+                raise EncodeError(
+                    f"{self.name} encoding cannot carry {describe(value)} at "
+                    f"{path or '<root>'}: {exc}"
+                ) from exc
+        if isinstance(value, dict):
+            self.chunks.append(self.packer.pack_map_header(len(value)))
+            for key, item in value.items():
+                self.emit(key, f"{_child(path, key)} (key)", depth + 1)
+                self.emit(item, _child(path, key), depth + 1)
+        else:
+            assert isinstance(value, list | tuple)
+            self.chunks.append(self.packer.pack_array_header(len(value)))
+            for index, item in enumerate(value):
+                self.emit(item, f"{path}[{index}]", depth + 1)
+
+    def _array(self, array: NDArray, path: str) -> None:
+        check_carriable(array.dtype, self.encoding, path or "<root>")
+        data = data_buffer(array)
+        size = len(data)
+        if size >= 2**32:
+            raise EncodeError(
+                f"{self.name} encoding: the array at {path or '<root>'} has {size} bytes; "
+                "a msgpack bin holds at most 4 GiB - 1"
+            )
+        # Pack the map with an empty bin last (c4 00), then swap in the real bin header and
+        # the array's own memory: identical bytes to packing the map with the data inline.
+        head = self.packer.pack(array_map(array, b""))
+        if size < 2**8:
+            bin_header = b"\xc4" + size.to_bytes(1, "big")
+        elif size < 2**16:
+            bin_header = b"\xc5" + size.to_bytes(2, "big")
+        else:
+            bin_header = b"\xc6" + size.to_bytes(4, "big")
+        self.chunks += [head[:-2], bin_header, data]
+
+
+def _child(path: str, key: object) -> str:
+    if isinstance(key, str) and key.isidentifier():
+        return f"{path}.{key}" if path else key
+    return f"{path}[{key!r}]"
+
+
+def pack(value: object, encoding: Encoding = Encoding.MSGPACK_NUMPY) -> bytes:
+    """msgpack-numpy bytes of ``value``; ``encoding`` names the caller in errors."""
+    writer = _Writer(encoding)
+    writer.emit(value, "", 0)
+    chunks = writer.chunks
+    return chunks[0] if len(chunks) == 1 and isinstance(chunks[0], bytes) else b"".join(chunks)
+
+
+def unpack(
+    view: memoryview, limits: DecodeLimits, encoding: Encoding = Encoding.MSGPACK_NUMPY
+) -> object:
+    """Decode one msgpack-numpy message; arrays are read-only views of ``view``."""
+    try:
+        # max_bin_len=0: any non-empty bin stops msgpack-python before it copies anything,
+        # and the message goes to the zero-copy reader instead. Messages without bin values
+        # cannot hold an array map (its keys are bin), so no object hook is needed here.
+        return msgpack.unpackb(
+            view,
+            raw=False,
+            strict_map_key=True,
+            use_list=True,
+            max_bin_len=0,
+            max_str_len=limits.max_array_bytes,
+            max_ext_len=limits.max_array_bytes,
+            max_array_len=limits.max_container_len,
+            max_map_len=limits.max_container_len,
+        )
+    except (ValueError, TypeError, OverflowError):
+        # A bin, or a broken message: the reader decodes the first and explains the second.
+        pass
+    hook = partial(from_map, limits=limits, encoding=encoding)
+    return read(view, limits, hook, encoding)
+
+
+class MsgpackNumpyCodec:
+    """The ``msgpack_numpy`` encoding (see ``docs/encodings.md``)."""
+
+    @property
+    def encoding(self) -> Encoding:
+        return Encoding.MSGPACK_NUMPY
+
+    def encode(self, value: object) -> bytes:
+        return pack(value)
+
+    def decode(self, data: Buffer, limits: DecodeLimits = DEFAULT_LIMITS) -> object:
+        return unpack(as_view(data, Encoding.MSGPACK_NUMPY), limits)

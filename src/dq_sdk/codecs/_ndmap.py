@@ -1,0 +1,136 @@
+"""The msgpack-numpy 0.4.8 maps for ndarrays, numpy scalars and complex numbers.
+
+Kept byte-compatible with ``msgpack_numpy.encode`` / ``decode`` (read that package's source
+for the reference), with two deliberate differences: object dtypes are refused both ways
+(msgpack-numpy pickles them), and numpy ``datetime64`` scalars are written (msgpack-numpy
+cannot) in the same scalar map, which msgpack-numpy reads back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._exceptions import DecodeError
+from ._arrays import NDArray, check_readable, checked_shape, readonly_view
+from ._encoding import Encoding
+from ._limits import DecodeLimits
+
+__all__ = ["Unsupported", "array_map", "complex_map", "from_map", "scalar_map"]
+
+# Nested structured dtypes deeper than this are not data anyone sends; the bound keeps the
+# recursive descr reader far from Python's stack limit.
+_MAX_DESCR_DEPTH = 32
+
+
+class Unsupported(Exception):
+    """A value with no msgpack-numpy form; the writer turns it into an EncodeError."""
+
+
+def array_map(array: NDArray, data: bytes | memoryview) -> dict[bytes, object]:
+    """The map for ``array`` (whose C-order bytes are ``data``), keys in msgpack-numpy order."""
+    dtype = array.dtype
+    descr: object
+    if dtype.kind == "V":  # structured: the interface description, as msgpack-numpy stores it
+        kind, descr = b"V", dtype.descr
+    else:
+        kind, descr = b"", dtype.str
+    return {b"nd": True, b"type": descr, b"kind": kind, b"shape": array.shape, b"data": data}
+
+
+def scalar_map(value: np.generic) -> dict[bytes, object]:
+    """The map for a numpy scalar: ``nd`` false, the dtype string and the raw bytes."""
+    if not isinstance(value, np.bool_ | np.number | np.datetime64):
+        # np.void rows would lose their field names (msgpack-numpy refuses them too).
+        raise Unsupported(f"numpy scalar of type {type(value).__name__} has no msgpack form")
+    return {b"nd": False, b"type": value.dtype.str, b"data": np.asarray(value).tobytes()}
+
+
+def complex_map(value: complex) -> dict[bytes, object]:
+    """msgpack-numpy's map for a Python complex: its repr, e.g. ``'(1+2j)'``."""
+    return {b"complex": True, b"data": repr(value)}
+
+
+def from_map(mapping: dict[object, object], limits: DecodeLimits, encoding: Encoding) -> object:
+    """The array, scalar or complex a decoded map stands for, or the map itself."""
+    if b"nd" in mapping:
+        if mapping[b"nd"] is True:
+            return _array(mapping, limits, encoding)
+        if mapping[b"nd"] is False:
+            return _scalar(mapping, encoding)
+        raise DecodeError(f"{encoding.value} decoding: b'nd' must be true or false")
+    if b"complex" in mapping:
+        text = mapping.get(b"data")
+        if mapping[b"complex"] is not True or not isinstance(text, str):
+            raise DecodeError(f"{encoding.value} decoding: malformed complex map")
+        try:
+            return complex(text)
+        except ValueError as exc:
+            raise DecodeError(f"{encoding.value} decoding: bad complex {text!r}") from exc
+    return mapping
+
+
+def _array(mapping: dict[object, object], limits: DecodeLimits, encoding: Encoding) -> NDArray:
+    if mapping.get(b"kind") == b"O":
+        # msgpack-numpy would pickle.loads() this payload: arbitrary code from the wire.
+        raise DecodeError(
+            f"{encoding.value} decoding refuses an object array (kind 'O'): "
+            "its payload is a pickle, and dq-sdk never unpickles"
+        )
+    dtype = _dtype(mapping.get(b"type"), encoding)
+    data = _payload(mapping, encoding)
+    shape = checked_shape(mapping.get(b"shape"), dtype, len(data), limits, encoding)
+    return readonly_view(data, dtype, shape)
+
+
+def _scalar(mapping: dict[object, object], encoding: Encoding) -> object:
+    dtype = _dtype(mapping.get(b"type"), encoding)
+    data = _payload(mapping, encoding)
+    if dtype.itemsize == 0 or len(data) != dtype.itemsize:
+        raise DecodeError(
+            f"{encoding.value} decoding: scalar of dtype {dtype} needs {dtype.itemsize} "
+            f"bytes, the message carries {len(data)}"
+        )
+    return np.frombuffer(data, dtype=dtype)[0]
+
+
+def _payload(mapping: dict[object, object], encoding: Encoding) -> bytes | memoryview:
+    data = mapping.get(b"data")
+    if not isinstance(data, bytes | memoryview):
+        raise DecodeError(f"{encoding.value} decoding: array data must be msgpack bin")
+    return data
+
+
+def _dtype(wire: object, encoding: Encoding) -> np.dtype[Any]:
+    try:
+        dtype: np.dtype[Any] = np.dtype(_descr(wire, 0))
+    except (TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
+        raise DecodeError(f"{encoding.value} decoding: bad dtype {wire!r}: {exc}") from exc
+    check_readable(dtype, encoding)
+    return dtype
+
+
+def _descr(wire: object, depth: int) -> Any:
+    """Rebuild a dtype description as ``msgpack_numpy._unpack_dtype`` does, checking types."""
+    if isinstance(wire, str):
+        return wire
+    if not isinstance(wire, list) or depth > _MAX_DESCR_DEPTH:
+        raise ValueError("expected a dtype string or a list of fields")
+    fields: list[tuple[Any, ...]] = []
+    for field in wire:
+        if not isinstance(field, list) or len(field) not in (2, 3):
+            raise ValueError(f"field {field!r} is not [name, type] or [name, type, shape]")
+        name = field[0]
+        if isinstance(name, bytes):
+            name = name.decode("utf-8")
+        elif isinstance(name, list):  # (title, name)
+            name = tuple(name)
+        elif not isinstance(name, str):
+            raise ValueError(f"field name {name!r} is not a string")
+        entry: tuple[Any, ...] = (name, _descr(field[1], depth + 1))
+        if len(field) == 3:
+            shape = field[2]
+            entry += (tuple(shape) if isinstance(shape, list) else shape,)
+        fields.append(entry)
+    return fields
