@@ -157,5 +157,5 @@ def _field_presence_issues(value: Mapping[Any, Any], schema: type) -> list[Schem
 
 
 def _schema_name(schema: object) -> str:
-    name = getattr(schema, "__name__", None) or getattr(schema, "name", None)
+    name = getattr(schema, "__name__", None) or getattr(schema, "schema_name", None)
     return str(name) if name else type(schema).__name__
