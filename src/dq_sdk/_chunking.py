@@ -81,6 +81,11 @@ class Reassembler:
         self._pending: dict[tuple[str, int, str], _PendingSet] = {}
         self._buffered = 0
 
+    @property
+    def pending(self) -> bool:
+        """Whether some chunk set is still incomplete."""
+        return bool(self._pending)
+
     def lowest_pending_offset(self, topic: str, partition: int) -> int | None:
         """First offset of an incomplete set on this partition: commits must not pass it."""
         offsets = [

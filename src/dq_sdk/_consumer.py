@@ -38,6 +38,7 @@ T = TypeVar("T")
 OnError = Literal["raise", "skip", "dead_letter"]
 
 _POLL_MS = 100
+_EXPIRY_CHECK_S = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,11 +315,21 @@ class MessageStream(Generic[T]):
     async def receive(self, *, timeout_s: float | None = None) -> T:
         """The next good message; raises ``TimeoutError`` after ``timeout_s`` without one."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        reassembler = self._subscriber.reassembler
         while True:
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            for lost in self._subscriber.reassembler.expired():
+            for lost in reassembler.expired():
                 await self.policy.handle_lost(lost)
-            record = await self._subscriber.next_record(remaining)
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise TimeoutError(f"no message within {timeout_s} s")
+            # While a chunk set is incomplete, wake up often enough to notice it expire.
+            step = remaining
+            if reassembler.pending:
+                step = _EXPIRY_CHECK_S if step is None else min(step, _EXPIRY_CHECK_S)
+            try:
+                record = await self._subscriber.next_record(step)
+            except TimeoutError:
+                continue
             try:
                 whole = self._subscriber.reassembler.add(record)
                 if whole is None:

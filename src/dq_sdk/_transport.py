@@ -156,6 +156,18 @@ class KafkaProducerClient:
         timestamp_ms: int | None = None,
     ) -> asyncio.Future[RecordMetadata]:
         """Put one message in the producer's batch; the future resolves on delivery."""
+        if partition is not None:
+            known = await _guarded(
+                self._producer.partitions_for(topic),
+                f"reading the partitions of topic {topic!r}",
+                bootstrap=self.bootstrap,
+            )
+            if partition not in known:
+                raise KafkaError(
+                    f"topic {topic!r} has no partition {partition} (it has {sorted(known)})",
+                    topic=topic,
+                    partition=partition,
+                )
         future: asyncio.Future[RecordMetadata] = await _guarded(
             self._producer.send(
                 topic,
