@@ -21,10 +21,16 @@ from types import TracebackType
 from typing import Any, Generic, Literal, Self, TypeVar
 
 from . import _headers
-from ._exceptions import ConsumerStoppedError, DQError, SchemaMismatchError
 from ._chunking import Reassembler
+from ._exceptions import ConsumerStoppedError, DQError, SchemaMismatchError
 from ._message import WireMessage
-from ._transport import KafkaConsumerClient, KafkaProducerClient, Record
+from ._transport import (
+    ProducerClient,
+    Record,
+    TransportName,
+    consumer_client,
+    producer_client,
+)
 from .codecs import decode
 
 __all__ = ["BadMessagePolicy", "Consumer", "OnError", "Received", "Subscriber"]
@@ -67,14 +73,19 @@ class Subscriber:
         commit_interval_s: float = 1.0,
         max_reassembly_bytes: int = 512 * 1024 * 1024,
         chunk_timeout_s: float = 120.0,
+        transport: TransportName = "aiokafka",
         **kafka_options: Any,
     ) -> None:
         self.server = server
         self.reassembler = Reassembler(max_bytes=max_reassembly_bytes, timeout_s=chunk_timeout_s)
         # We commit ourselves, after processing; aiokafka's auto-commit would commit on fetch.
         kafka_options.setdefault("enable_auto_commit", False)
-        self._client = KafkaConsumerClient(
-            server, group_id=group_id, auto_offset_reset=auto_offset_reset, **kafka_options
+        self._client = consumer_client(
+            server,
+            transport,
+            group_id=group_id,
+            auto_offset_reset=auto_offset_reset,
+            **kafka_options,
         )
         self._auto_commit = bool(kafka_options["enable_auto_commit"])
         self._buffer: deque[Record] = deque()
@@ -166,7 +177,12 @@ class BadMessagePolicy:
     """Decides what happens to a message that fails to decode or validate."""
 
     def __init__(
-        self, on_error: OnError, dead_letter_topic: str | None, server: str, **kafka_options: Any
+        self,
+        on_error: OnError,
+        dead_letter_topic: str | None,
+        server: str,
+        transport: TransportName = "aiokafka",
+        **kafka_options: Any,
     ) -> None:
         if on_error not in ("raise", "skip", "dead_letter"):
             raise ValueError(f"on_error must be 'raise', 'skip' or 'dead_letter', not {on_error!r}")
@@ -176,9 +192,9 @@ class BadMessagePolicy:
         self.dead_letter_topic = dead_letter_topic
         self.skipped = 0
         self.dead_lettered = 0
-        self._dlq: KafkaProducerClient | None = None
+        self._dlq: ProducerClient | None = None
         if on_error == "dead_letter":
-            self._dlq = KafkaProducerClient(server, **_producer_safe(kafka_options))
+            self._dlq = producer_client(server, transport, **_producer_safe(kafka_options))
 
     async def start(self) -> None:
         if self._dlq is not None:
@@ -255,7 +271,7 @@ class MessageStream(Generic[T]):
     ) -> None:
         stream_options = {
             k: kafka_options.pop(k)
-            for k in ("commit_interval_s", "max_reassembly_bytes", "chunk_timeout_s")
+            for k in ("commit_interval_s", "max_reassembly_bytes", "chunk_timeout_s", "transport")
             if k in kafka_options
         }
         self._subscriber = Subscriber(
@@ -266,7 +282,13 @@ class MessageStream(Generic[T]):
             **stream_options,
             **kafka_options,
         )
-        self.policy = BadMessagePolicy(on_error, dead_letter_topic, server, **kafka_options)
+        self.policy = BadMessagePolicy(
+            on_error,
+            dead_letter_topic,
+            server,
+            stream_options.get("transport", "aiokafka"),
+            **kafka_options,
+        )
 
     def convert(self, record: Record) -> T:
         raise NotImplementedError

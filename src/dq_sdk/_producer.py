@@ -15,7 +15,7 @@ from typing import Any, Generic, Self, TypeVar
 from . import _chunking, _headers
 from ._exceptions import DQError, MessageTooLargeError
 from ._message import WireMessage
-from ._transport import KafkaProducerClient, RecordMetadata
+from ._transport import RecordMetadata, TransportName, producer_client
 from ._validation import validate as validate_value
 from .codecs import Encoding, encode
 
@@ -31,9 +31,16 @@ def _key_bytes(key: bytes | str | None) -> bytes | None:
 class Publisher:
     """Sends already-encoded payloads; owns the aiokafka producer's lifecycle."""
 
-    def __init__(self, server: str, *, chunk_size: int | None = None, **kafka_options: Any) -> None:
+    def __init__(
+        self,
+        server: str,
+        *,
+        chunk_size: int | None = None,
+        transport: TransportName = "aiokafka",
+        **kafka_options: Any,
+    ) -> None:
         self.server = server
-        self._client = KafkaProducerClient(server, **kafka_options)
+        self._client = producer_client(server, transport, **kafka_options)
         self._started = False
         if chunk_size is not None and not 0 < chunk_size < self._client.max_request_size:
             raise ValueError(
@@ -112,7 +119,6 @@ class Publisher:
             timestamp_ms=timestamp_ms,
         )
         return await self.delivered(future, topic)
-
 
     async def _publish_chunked(
         self,

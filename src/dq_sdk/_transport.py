@@ -1,4 +1,4 @@
-"""The only module that imports aiokafka.
+"""The only module that imports aiokafka, and where a transport is chosen.
 
 aiokafka ships no type information, so everything above this module talks to small typed
 wrappers: :class:`KafkaProducerClient`, :class:`KafkaConsumerClient`, :class:`KafkaAdminClient`
@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import aiokafka
 import aiokafka.errors as kafka_errors
@@ -33,10 +33,19 @@ __all__ = [
     "KafkaAdminClient",
     "KafkaConsumerClient",
     "KafkaProducerClient",
+    "ProducerClient",
+    "ConsumerClient",
+    "TransportName",
+    "consumer_client",
+    "producer_client",
     "Record",
     "RecordMetadata",
     "TopicInfo",
 ]
+
+#: Which Kafka client library moves the bytes: aiokafka (default, pure asyncio) or
+#: ``"confluent"`` (librdkafka through confluent-kafka; the ``confluent`` extra).
+TransportName = Literal["aiokafka", "confluent"]
 
 #: Bound on how long starting a client may take before the bootstrap address is reported dead.
 DEFAULT_CONNECT_TIMEOUT_S = 15.0
@@ -107,6 +116,67 @@ def _split_options(options: Mapping[str, Any]) -> tuple[float, dict[str, Any]]:
     kafka_options = dict(options)
     timeout = float(kafka_options.pop("connect_timeout_s", DEFAULT_CONNECT_TIMEOUT_S))
     return timeout, kafka_options
+
+
+class ProducerClient(Protocol):
+    """What the producers need from a transport's producer."""
+
+    bootstrap: str
+    max_request_size: int
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def flush(self) -> None: ...
+    def wire_size(self, value: bytes, key: bytes | None, headers: Headers | None) -> int: ...
+    async def enqueue(
+        self,
+        topic: str,
+        value: bytes,
+        *,
+        key: bytes | None = None,
+        headers: Headers | None = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+    ) -> asyncio.Future[RecordMetadata]: ...
+    async def delivered(self, future: Awaitable[RecordMetadata], topic: str) -> RecordMetadata: ...
+
+
+class ConsumerClient(Protocol):
+    """What the consumers need from a transport's consumer."""
+
+    bootstrap: str
+    group_id: str | None
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    def subscribe(self, topics: Iterable[str]) -> None: ...
+    def assign(self, partitions: Iterable[tuple[str, int]]) -> None: ...
+    def has_topics(self) -> bool: ...
+    async def fetch(self, timeout_ms: int, max_records: int | None = None) -> list[Record]: ...
+    async def commit(self, offsets: Mapping[tuple[str, int], int] | None = None) -> None: ...
+    def assignment(self) -> list[tuple[str, int]]: ...
+
+
+def producer_client(bootstrap: str, transport: TransportName, **options: Any) -> ProducerClient:
+    """A producer client of the chosen transport."""
+    if transport == "aiokafka":
+        return KafkaProducerClient(bootstrap, **options)
+    if transport == "confluent":
+        from ._transport_confluent import ConfluentProducerClient
+
+        return ConfluentProducerClient(bootstrap, **options)
+    raise ValueError(f"transport must be 'aiokafka' or 'confluent', not {transport!r}")
+
+
+def consumer_client(bootstrap: str, transport: TransportName, **options: Any) -> ConsumerClient:
+    """A consumer client of the chosen transport."""
+    if transport == "aiokafka":
+        return KafkaConsumerClient(bootstrap, **options)
+    if transport == "confluent":
+        from ._transport_confluent import ConfluentConsumerClient
+
+        return ConfluentConsumerClient(bootstrap, **options)
+    raise ValueError(f"transport must be 'aiokafka' or 'confluent', not {transport!r}")
 
 
 class KafkaProducerClient:

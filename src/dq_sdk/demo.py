@@ -177,7 +177,9 @@ async def demo(antennas: int, rounds: int, bootstrap: str | None) -> list[Stream
         pointing = [pointing_offsets(antennas, scan, rng) for scan in range(rounds)]
         failed = int(sum(np.isnan(p.array["xel_offset"]).sum() for p in pointing))
         print(f"  {rounds} pointing solutions x {antennas} antennas, {failed} failed fits (NaN)")
-        tables = [PointingTable.example(antenna=min(antennas, 64), time=4, seed=i) for i in range(5)]
+        tables = [
+            PointingTable.example(antenna=min(antennas, 64), time=4, seed=i) for i in range(5)
+        ]
         spectra = [spectrum_metric(4096, rng) for _ in range(rounds)]
         amplitudes = [amplitude_metric(1024, 16, rng) for _ in range(rounds)]
         return [
@@ -200,5 +202,7 @@ def run_demo(*, antennas: int = 200, rounds: int = 50, bootstrap: str | None = N
         print(report.line())
     total = sum(r.messages for r in reports)
     total_mib = sum(r.payload_bytes for r in reports) / 2**20
-    print(f"  total: {total} messages, {total_mib:.1f} MiB in {time.perf_counter() - started:.1f} s")
+    print(
+        f"  total: {total} messages, {total_mib:.1f} MiB in {time.perf_counter() - started:.1f} s"
+    )
     return 0

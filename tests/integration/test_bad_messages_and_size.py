@@ -82,7 +82,7 @@ async def test_raise_policy_names_the_location_and_the_stream_goes_on(
                 got.append(await consumer.receive(timeout_s=LIMIT_S))
             except (TimeoutError, AssertionError):
                 raise
-            except Exception as error:  # noqa: BLE001 - collecting what the policy raises
+            except Exception as error:
                 errors.append(error)
     assert sorted(int(g.value.array["last_scan_index"][0]) for g in got) == list(range(12))
     assert len(errors) == 6
@@ -211,9 +211,7 @@ async def test_incomplete_chunk_set_is_a_clear_error(dq_bootstrap: str, dq_topic
     async with DataQueueProducer(dq_bootstrap, topic=dq_topic) as raw:
         await raw.send(b"part-0", headers=chunk_headers("set-1", 0, 3, 18))
         await raw.send(b"part-1", headers=chunk_headers("set-1", 1, 3, 18))
-    async with DataQueueConsumer(
-        dq_bootstrap, topics=[dq_topic], chunk_timeout_s=0.5
-    ) as consumer:
+    async with DataQueueConsumer(dq_bootstrap, topics=[dq_topic], chunk_timeout_s=0.5) as consumer:
         with pytest.raises(TimeoutError):
             await consumer.receive(timeout_s=0.3)
         with pytest.raises(IncompleteMessageError, match="got 2 of 3 chunks") as caught:
