@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -140,19 +141,22 @@ def _adapter(schema: type) -> TypeAdapter[Any] | None:
 
 
 def _field_presence_issues(value: Mapping[Any, Any], schema: type) -> list[SchemaIssue]:
+    try:
+        hints = typing.get_type_hints(schema)
+    except (NameError, TypeError):  # unresolvable annotations: check presence only
+        hints = {}
     issues = []
     for field in dataclasses.fields(schema):
         has_default = field.default is not dataclasses.MISSING or (
             field.default_factory is not dataclasses.MISSING
         )
-        if field.name not in value and not has_default:
-            issues.append(SchemaIssue(field.name, "Field required"))
-        elif isinstance(field.type, type) and field.name in value:
-            item = value[field.name]
-            if not isinstance(item, field.type):
-                issues.append(
-                    SchemaIssue(field.name, "wrong type", type(item).__name__, field.type.__name__)
-                )
+        expected = typing.get_origin(hints.get(field.name)) or hints.get(field.name)
+        if field.name not in value:
+            if not has_default:
+                issues.append(SchemaIssue(field.name, "Field required"))
+        elif isinstance(expected, type) and not isinstance(value[field.name], expected):
+            found = type(value[field.name]).__name__
+            issues.append(SchemaIssue(field.name, "wrong type", found, expected.__name__))
     return issues
 
 

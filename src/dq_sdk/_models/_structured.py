@@ -54,7 +54,7 @@ class StructuredRow(Message):
 
     def row_tuple(self) -> tuple[object, ...]:
         """The row's values in dtype order, as numpy wants them for one record."""
-        return tuple(getattr(self, name) for name in self.model_fields)
+        return tuple(getattr(self, name) for name in type(self).model_fields)
 
     def to_numpy(self) -> StructuredNDArray:
         """A 1-row structured array with exactly :meth:`numpy_dtype`."""
