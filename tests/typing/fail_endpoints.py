@@ -1,0 +1,32 @@
+"""Wrong uses of the typed endpoints: each marked line must be a mypy error of that code."""
+
+from __future__ import annotations
+
+from dq_sdk import Consumer, Producer
+from dq_sdk.schemas import MetricPayload, PointingNumpyArray, StructuredArray
+
+
+async def sending_another_model(server: str, metric: MetricPayload) -> None:
+    producer = Producer(PointingNumpyArray, server, topic="pointing_offset")
+    await producer.send(metric)  # E: arg-type
+    await producer.send_batch([metric])  # E: list-item
+
+
+async def a_row_is_not_a_whole_array(server: str, row: PointingNumpyArray) -> None:
+    producer = Producer(StructuredArray[PointingNumpyArray], server)
+    await producer.send(row)  # E: arg-type
+
+
+async def using_a_value_as_another_model(server: str) -> None:
+    async with Consumer(MetricPayload, server, topics=["m"]) as consumer:
+        async for received in consumer:
+            received.value.to_numpy()  # E: attr-defined
+
+
+def not_a_message_model(server: str) -> None:
+    Producer(dict, server)  # E: type-var
+
+
+def wrong_option_types(server: str) -> None:
+    Producer(PointingNumpyArray, server, topic=3)  # E: arg-type
+    Consumer(MetricPayload, server, on_error="ignore")  # E: arg-type
