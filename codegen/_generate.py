@@ -121,9 +121,16 @@ def _init_module(source_dir: str, modules: list[Path]) -> str:
     for name, where in exports.items():
         by_module.setdefault(where, []).append(name)
     # Absolute imports first, then relative ones, as isort orders them.
+    previous_relative = False
     for where in sorted(by_module, key=lambda m: (m.startswith("."), m)):
-        names = ", ".join(sorted(by_module[where]))
-        lines.append(f"from {where} import {names}")
+        if where.startswith(".") and not previous_relative:
+            lines.append("")
+        previous_relative = where.startswith(".")
+        names = sorted(by_module[where])
+        line = f"from {where} import {', '.join(names)}"
+        if len(line) > 100:
+            line = "\n".join([f"from {where} import (", *(f"    {n}," for n in names), ")"])
+        lines.append(line)
     lines += ["", "__all__ = ["]
     lines += [f'    "{name}",' for name in sorted(exports)]
     lines += ["]", ""]

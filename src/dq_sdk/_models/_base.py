@@ -77,13 +77,11 @@ def issue_path(loc: Iterable[int | str]) -> str:
     return path
 
 
-def issues_from_pydantic(error: ValidationError, prefix: str = "") -> list[SchemaIssue]:
+def issues_from_pydantic(error: ValidationError) -> list[SchemaIssue]:
     """One :class:`SchemaIssue` per pydantic line error, with a dotted/indexed field path."""
     issues = []
     for detail in error.errors(include_url=False):
         path = issue_path(detail["loc"])
-        if prefix:
-            path = f"{prefix}.{path}" if path and not path.startswith("[") else prefix + path
         expected = detail.get("ctx", {}).get("expected")
         found = detail["input"] if _is_scalar(detail["input"]) else type(detail["input"]).__name__
         if detail["type"] == "missing":

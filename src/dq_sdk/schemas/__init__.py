@@ -3,9 +3,18 @@
 """Message models generated from the JSON Schemas."""
 
 from dq_sdk._models import StructuredArray
+
 from .numpy_structured_pointing import PointingNumpyArray
 from .pointing_table import PointingTable, PointingTableAttrs
-from .signal_display_metrics import AmplitudeItem, BandAveragedXCorrItem, MetricPayload, PhaseItem, SpectralWindow, SpectrumItem, UVCoverageItem
+from .signal_display_metrics import (
+    AmplitudeItem,
+    BandAveragedXCorrItem,
+    MetricPayload,
+    PhaseItem,
+    SpectralWindow,
+    SpectrumItem,
+    UVCoverageItem,
+)
 
 __all__ = [
     "AmplitudeItem",
