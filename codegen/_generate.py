@@ -35,6 +35,7 @@ OPTIONS = (
     "--field-extra-keys=x-dtype",
     "--use-annotated",
     "--use-standard-collections",
+    "--use-generic-container-types",
     "--use-union-operator",
     "--use-double-quotes",
     "--use-schema-description",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, assert_type
 
@@ -18,6 +19,7 @@ from dq_sdk.schemas import (
     PointingNumpyArray,
     PointingTable,
     PointingTableAttrs,
+    SpectralWindow,
     SpectrumItem,
     StructuredArray,
     UVCoverageItem,
@@ -69,7 +71,7 @@ def tables(table: PointingTable) -> None:
 
 def metrics(payload: MetricPayload, wire: dict[str, Any]) -> None:
     assert_type(payload.timestamp, datetime)
-    assert_type(payload.data, list[Item])
+    assert_type(payload.data, Sequence[Item])
     assert_type(payload.spectral_window.count, int)
     assert_type(payload.to_wire(), dict[str, Any])
     assert_type(MetricPayload.from_wire(wire), MetricPayload)
@@ -77,3 +79,15 @@ def metrics(payload: MetricPayload, wire: dict[str, Any]) -> None:
     if isinstance(item, SpectrumItem):
         assert_type(item.power, npt.NDArray[np.float64])
     SpectrumItem(polarisation="XX", power=np.zeros(4))
+
+
+def items_built_apart_are_accepted(window: SpectralWindow, when: datetime) -> None:
+    # ``data`` is a Sequence (covariant), so a list of one item type is accepted as it is.
+    items = [AmplitudeItem(baseline="A_B", polarisation="XX", amplitudes=np.ones(3))]
+    MetricPayload(
+        data_type="amplitude",
+        processing_block_id="pb",
+        timestamp=when,
+        spectral_window=window,
+        data=items,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from dq_sdk._models._base import Record
@@ -213,7 +214,7 @@ class MetricPayload(RecordMessage):
         SpectralWindow, Field(description="The spectral window the metric covers.")
     ]
     data: Annotated[
-        list[SpectrumItem | AmplitudeItem | PhaseItem | UVCoverageItem | BandAveragedXCorrItem],
+        Sequence[SpectrumItem | AmplitudeItem | PhaseItem | UVCoverageItem | BandAveragedXCorrItem],
         Field(
             description="The metric values, one item per polarisation (spectrum) or per baseline and polarisation; the item type follows data_type."
         ),
