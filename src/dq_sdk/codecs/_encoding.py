@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["Encoding"]
 
 
-class Encoding(str, Enum):
+class Encoding(StrEnum):
     """How a value becomes the bytes of a Kafka message.
 
     A ``str`` enum, so ``Encoding("msgpack_numpy") is Encoding.MSGPACK_NUMPY`` and a member
@@ -20,6 +20,3 @@ class Encoding(str, Enum):
     XARRAY = "xarray"
     NPY = "npy"
     JSON = "json"
-
-    def __str__(self) -> str:
-        return self.value
