@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -213,3 +214,22 @@ def test_new_messages_decode_with_the_old_models(evolved: ModuleType) -> None:
     # Forward compatibility: old consumers ignore the new key and the new optional variable.
     new = evolved.PointingTable.example()
     assert PointingTable.from_wire(new.dataset) == PointingTable(dataset=new.dataset)
+
+
+def test_another_generator_version_is_refused(tmp_path: Path) -> None:
+    # sitecustomize runs before codegen: make the installed generator look like another version.
+    (tmp_path / "sitecustomize.py").write_text(
+        "import importlib.metadata as m\n"
+        "_real = m.version\n"
+        "m.version = lambda name: '0.1.0' if name == 'datamodel-code-generator' else _real(name)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "codegen", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert done.returncode == 2
+    assert "pinned to 0.89.0" in done.stderr
