@@ -67,16 +67,17 @@ def checked_shape(
             f"{name} decoding: array has {len(shape)} dimensions, over the limit "
             f"DecodeLimits.max_ndim={limits.max_ndim}"
         )
-    count = 1
+    count = span = 1
     for n in shape:
         count *= n
+        # numpy multiplies out the non-zero dimensions even for an empty array.
+        span *= max(n, 1)
     nbytes = count * dtype.itemsize
-    # count is bounded too: an itemsize-0 dtype would otherwise let any shape through.
-    if nbytes > limits.max_array_bytes or count > limits.max_array_bytes:
+    if span * max(dtype.itemsize, 1) > limits.max_array_bytes:
         raise DecodeError(
-            f"{name} decoding: array of shape {tuple(shape)} and dtype {dtype} claims "
-            f"{nbytes} bytes, over the limit DecodeLimits.max_array_bytes="
-            f"{limits.max_array_bytes}"
+            f"{name} decoding: array of shape {tuple(shape)} and dtype {dtype} is over the "
+            f"limit DecodeLimits.max_array_bytes={limits.max_array_bytes} (it claims "
+            f"{span} elements of {dtype.itemsize} bytes)"
         )
     if nbytes != available:
         raise DecodeError(
@@ -90,20 +91,42 @@ def readonly_view(
     buffer: bytes | memoryview,
     dtype: np.dtype[Any],
     shape: tuple[int, ...],
+    encoding: Encoding,
     *,
     offset: int = 0,
     fortran: bool = False,
 ) -> NDArray:
-    """An array over ``buffer`` itself (no copy), read-only.
+    """An array over ``buffer`` itself (no copy), read-only; call after :func:`checked_shape`.
 
     Read-only always, also over a writable ``bytearray``: the array shares the caller's
     buffer, and a decoded message should not change under its reader.
     """
-    array: NDArray = np.ndarray(
-        shape, dtype=dtype, buffer=buffer, offset=offset, order="F" if fortran else "C"
-    )
+    try:
+        array: NDArray = np.ndarray(
+            shape, dtype=dtype, buffer=buffer, offset=offset, order="F" if fortran else "C"
+        )
+    except (TypeError, ValueError) as exc:  # not expected after checked_shape; never bare
+        raise DecodeError(f"{encoding.value} decoding: {exc}") from exc
     array.flags.writeable = False
+    if _bad_text(array):
+        # numpy would accept it, and fail later with SystemError when a str is made from it.
+        raise DecodeError(
+            f"{encoding.value} decoding: a text (dtype 'U') value holds a code point over U+10FFFF"
+        )
     return array
+
+
+def _bad_text(array: NDArray) -> bool:
+    """Whether any 'U' value (also inside records) holds an impossible code point."""
+    dtype = array.dtype
+    if dtype.names:
+        return any(_bad_text(array[name]) for name in dtype.names)
+    if dtype.kind != "U" or array.size == 0 or dtype.itemsize == 0:
+        return False
+    # The same memory as 32-bit code units: same itemsize, so any layout can take the view.
+    order = "=" if dtype.byteorder == "|" else dtype.byteorder
+    codes = array.view(np.dtype((f"{order}u4", (dtype.itemsize // 4,))))
+    return bool(codes.max() > 0x10FFFF)
 
 
 def data_buffer(array: NDArray) -> memoryview | bytes:

@@ -8,7 +8,7 @@ from .._exceptions import DecodeError
 from ._encoding import Encoding
 from ._limits import DecodeLimits
 
-__all__ = ["DEFAULT_LIMITS", "Buffer", "Codec", "as_view", "describe"]
+__all__ = ["DEFAULT_LIMITS", "Buffer", "Codec", "as_view", "child_path", "describe"]
 
 #: What ``decode`` accepts: the received bytes, never copied by the array codecs.
 Buffer: TypeAlias = bytes | bytearray | memoryview
@@ -56,3 +56,10 @@ def describe(value: object) -> str:
     if kind.__module__ == "builtins":
         return kind.__qualname__
     return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def child_path(path: str, key: object) -> str:
+    """The path of ``key`` under ``path``, as error messages show it: ``data[2].power``."""
+    if isinstance(key, str) and key.isidentifier():
+        return f"{path}.{key}" if path else key
+    return f"{path}[{key!r}]"

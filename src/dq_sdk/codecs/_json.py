@@ -13,7 +13,7 @@ import json
 import numpy as np
 
 from .._exceptions import DecodeError, EncodeError
-from ._base import DEFAULT_LIMITS, Buffer, as_view, describe
+from ._base import DEFAULT_LIMITS, Buffer, as_view, child_path, describe
 from ._encoding import Encoding
 from ._limits import DecodeLimits
 
@@ -50,7 +50,7 @@ def _why_not(value: object, path: str, seen: set[int]) -> tuple[str, str] | None
     seen.add(id(value))
     if isinstance(value, dict):
         for key, item in value.items():
-            child = f"{path}.{key}" if path and isinstance(key, str) else f"{path}[{key!r}]"
+            child = child_path(path, key)
             if not isinstance(key, _JSON_LEAVES):
                 return child, f"a key of type {describe(key)} (JSON keys are str)"
             found = _why_not(item, child, seen)

@@ -26,6 +26,10 @@ class DecodeLimits:
     max_ndim: int = 32
     #: Items in one msgpack array, or pairs in one msgpack map.
     max_container_len: int = 2**24
+    #: Characters of one ``npy`` header, parsed with ``ast.literal_eval``. numpy's own bound:
+    #: ``numpy.load`` refuses longer headers unless the file is trusted. Only structured
+    #: dtypes with hundreds of fields need more.
+    max_npy_header: int = 10_000
 
     def __post_init__(self) -> None:
         for field in fields(self):

@@ -22,7 +22,7 @@ import numpy as np
 
 from .._exceptions import EncodeError
 from ._arrays import NDArray, check_carriable, data_buffer
-from ._base import DEFAULT_LIMITS, Buffer, as_view, describe
+from ._base import DEFAULT_LIMITS, Buffer, as_view, child_path, describe
 from ._encoding import Encoding
 from ._limits import DecodeLimits
 from ._msgpack_reader import read
@@ -84,8 +84,8 @@ class _Writer:
         if isinstance(value, dict):
             self.chunks.append(self.packer.pack_map_header(len(value)))
             for key, item in value.items():
-                self.emit(key, f"{_child(path, key)} (key)", depth + 1)
-                self.emit(item, _child(path, key), depth + 1)
+                self.emit(key, f"{child_path(path, key)} (key)", depth + 1)
+                self.emit(item, child_path(path, key), depth + 1)
         else:
             assert isinstance(value, list | tuple)
             self.chunks.append(self.packer.pack_array_header(len(value)))
@@ -111,12 +111,6 @@ class _Writer:
         else:
             bin_header = b"\xc6" + size.to_bytes(4, "big")
         self.chunks += [head[:-2], bin_header, data]
-
-
-def _child(path: str, key: object) -> str:
-    if isinstance(key, str) and key.isidentifier():
-        return f"{path}.{key}" if path else key
-    return f"{path}[{key!r}]"
 
 
 def pack(value: object, encoding: Encoding = Encoding.MSGPACK_NUMPY) -> bytes:

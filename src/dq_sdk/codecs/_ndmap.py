@@ -22,6 +22,7 @@ __all__ = ["Unsupported", "array_map", "complex_map", "from_map", "scalar_map"]
 # Nested structured dtypes deeper than this are not data anyone sends; the bound keeps the
 # recursive descr reader far from Python's stack limit.
 _MAX_DESCR_DEPTH = 32
+_MAX_DTYPE_STR = 256
 
 
 class Unsupported(Exception):
@@ -81,7 +82,7 @@ def _array(mapping: dict[object, object], limits: DecodeLimits, encoding: Encodi
     dtype = _dtype(mapping.get(b"type"), encoding)
     data = _payload(mapping, encoding)
     shape = checked_shape(mapping.get(b"shape"), dtype, len(data), limits, encoding)
-    return readonly_view(data, dtype, shape)
+    return readonly_view(data, dtype, shape, encoding)
 
 
 def _scalar(mapping: dict[object, object], encoding: Encoding) -> object:
@@ -92,7 +93,8 @@ def _scalar(mapping: dict[object, object], encoding: Encoding) -> object:
             f"{encoding.value} decoding: scalar of dtype {dtype} needs {dtype.itemsize} "
             f"bytes, the message carries {len(data)}"
         )
-    return np.frombuffer(data, dtype=dtype)[0]
+    # A 0-d view checks the value as for arrays; indexing it makes the (copied) scalar.
+    return readonly_view(data, dtype, (), encoding)[()]
 
 
 def _payload(mapping: dict[object, object], encoding: Encoding) -> bytes | memoryview:
@@ -105,7 +107,7 @@ def _payload(mapping: dict[object, object], encoding: Encoding) -> bytes | memor
 def _dtype(wire: object, encoding: Encoding) -> np.dtype[Any]:
     try:
         dtype: np.dtype[Any] = np.dtype(_descr(wire, 0))
-    except (TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
+    except (TypeError, ValueError, OverflowError, KeyError, IndexError, SyntaxError) as exc:
         raise DecodeError(f"{encoding.value} decoding: bad dtype {wire!r}: {exc}") from exc
     check_readable(dtype, encoding)
     return dtype
@@ -114,6 +116,9 @@ def _dtype(wire: object, encoding: Encoding) -> np.dtype[Any]:
 def _descr(wire: object, depth: int) -> Any:
     """Rebuild a dtype description as ``msgpack_numpy._unpack_dtype`` does, checking types."""
     if isinstance(wire, str):
+        # numpy parses subarray shapes in dtype strings; real ones are a few characters.
+        if len(wire) > _MAX_DTYPE_STR:
+            raise ValueError(f"dtype string of {len(wire)} characters")
         return wire
     if not isinstance(wire, list) or depth > _MAX_DESCR_DEPTH:
         raise ValueError("expected a dtype string or a list of fields")

@@ -4,10 +4,11 @@ Writing builds the header exactly as ``numpy.lib.format`` does (its header write
 and appends the array's own memory, so a contiguous array costs one copy, where
 ``numpy.save`` to a ``BytesIO`` and ``getvalue()`` would cost two.
 
-Reading parses the header (``ast.literal_eval`` of at most 10000 characters, numpy's own
-safety bound), refuses object dtypes (``allow_pickle=False``), checks the claimed size against
-the bytes received and :class:`DecodeLimits` before anything is built, and returns a read-only
-view of the received buffer.
+Reading parses the header (``ast.literal_eval`` of at most ``DecodeLimits.max_npy_header``
+characters, by default numpy's own safety bound of 10000), refuses object dtypes
+(``allow_pickle=False``), checks the claimed size against the bytes received and
+:class:`DecodeLimits` before anything is built, and returns a read-only view of the received
+buffer.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ __all__ = ["NpyCodec"]
 
 # version -> (struct of the header length, text encoding of the header), as numpy defines.
 _HEADER_INFO = {(1, 0): ("<H", "latin1"), (2, 0): ("<I", "latin1"), (3, 0): ("<I", "utf8")}
-# numpy refuses longer headers unless the file is fully trusted (allow_pickle=True).
-_MAX_HEADER_CHARS = 10_000
 _KEYS = {"descr", "fortran_order", "shape"}
 
 
@@ -85,12 +84,14 @@ class NpyCodec:
 
     def decode(self, data: Buffer, limits: DecodeLimits = DEFAULT_LIMITS) -> NDArray:
         view = as_view(data, Encoding.NPY)
-        shape, fortran, dtype, offset = _read_header(view)
-        checked_shape(shape, dtype, len(view) - offset, limits, Encoding.NPY)
-        return readonly_view(view, dtype, tuple(shape), offset=offset, fortran=fortran)
+        shape, fortran, dtype, offset = _read_header(view, limits.max_npy_header)
+        shape = checked_shape(shape, dtype, len(view) - offset, limits, Encoding.NPY)
+        return readonly_view(view, dtype, shape, Encoding.NPY, offset=offset, fortran=fortran)
 
 
-def _read_header(view: memoryview) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
+def _read_header(
+    view: memoryview, max_chars: int
+) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
     """Shape, Fortran order, dtype and data offset; DecodeError for anything else."""
     if len(view) < npformat.MAGIC_LEN or bytes(view[:6]) != npformat.MAGIC_PREFIX:
         raise DecodeError("npy decoding: the data does not start with the npy magic b'\\x93NUMPY'")
@@ -102,15 +103,20 @@ def _read_header(view: memoryview) -> tuple[tuple[int, ...], bool, np.dtype[Any]
     if len(view) < start:
         raise DecodeError("npy decoding: truncated header")
     (length,) = struct.unpack_from(fmt, view, npformat.MAGIC_LEN)
-    if length > 4 * _MAX_HEADER_CHARS:  # utf8 needs at most 4 bytes a character
-        raise DecodeError(f"npy decoding: header of {length} bytes is too long to parse safely")
+    if length > 4 * max_chars:  # utf8 needs at most 4 bytes a character
+        raise DecodeError(
+            f"npy decoding: header of {length} bytes is over "
+            f"DecodeLimits.max_npy_header={max_chars} characters"
+        )
     end = start + length
     if len(view) < end:
         raise DecodeError(f"npy decoding: truncated header ({length} bytes announced)")
     try:
         text = str(view[start:end], codec)
-        if len(text) > _MAX_HEADER_CHARS:
-            raise ValueError(f"header of {len(text)} characters is too long to parse safely")
+        if len(text) > max_chars:
+            raise ValueError(
+                f"header of {len(text)} characters is over DecodeLimits.max_npy_header={max_chars}"
+            )
         header = ast.literal_eval(text)
         if not isinstance(header, dict) or header.keys() != _KEYS:
             raise ValueError(f"header is not a dict with keys {sorted(_KEYS)}: {text.strip()!r}")

@@ -1,0 +1,436 @@
+"""msgpack_numpy: byte-compatible with msgpack-numpy 0.4.8 both ways, zero-copy, bounded."""
+
+from __future__ import annotations
+
+import os
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any, Final
+
+import msgpack  # type: ignore[import-untyped]
+import msgpack_numpy
+import numpy as np
+import pytest
+
+from dq_sdk import DecodeError, EncodeError
+from dq_sdk.codecs import DecodeLimits, Encoding, decode, encode
+
+MP: Final = Encoding.MSGPACK_NUMPY
+
+FLOAT_FIELDS = (
+    "last_scan_index",
+    "xel_offset",
+    "xel_offset_std",
+    "el_offset",
+    "el_offset_std",
+    "expected_width_h",
+    "expected_width_v",
+    "fitted_width_h",
+    "fitted_width_h_std",
+    "fitted_width_v",
+    "fitted_width_v_std",
+    "fitted_height",
+    "fitted_height_std",
+)
+POINTING_DTYPE = np.dtype([("antenna_name", "U8")] + [(name, "f8") for name in FLOAT_FIELDS])
+
+
+def pointing(rows: int) -> np.ndarray[Any, np.dtype[Any]]:
+    array = np.zeros(rows, dtype=POINTING_DTYPE)
+    array["antenna_name"] = [f"SKA{i:03d}" for i in range(rows)]
+    for index, name in enumerate(FLOAT_FIELDS):
+        array[name] = np.linspace(index, index + 1, rows)
+    array["fitted_height"][::2] = np.nan  # a failed fit is NaN, and valid
+    return array
+
+
+def metrics(items: int, channels: int) -> dict[str, object]:
+    rng = np.random.default_rng(7)
+    return {
+        "data_type": "amplitude",
+        "processing_block_id": "pb-test-123-123",
+        "timestamp": "2025-01-01T00:00:00Z",
+        "spectral_window": {"freq_min": 1e8, "freq_max": 2e8, "count": channels, "stride": 1},
+        "data": [
+            {
+                "baseline": f"A{i}_B{i}",
+                "polarisation": "XX",
+                "amplitudes": rng.random(channels),
+            }
+            for i in range(items)
+        ],
+    }
+
+
+ARRAYS: dict[str, np.ndarray[Any, np.dtype[Any]]] = {
+    "f8": np.arange(10.0),
+    "big f8 (walker path)": np.arange(100_000.0),
+    "i1": np.arange(-5, 5, dtype=np.int8),
+    "u8 2-d": np.arange(12, dtype=np.uint64).reshape(3, 4),
+    "bool": np.array([True, False, True]),
+    "big-endian >i4": np.arange(6, dtype=">i4"),
+    "big-endian >f8 big": np.arange(20_000, dtype=">f8"),
+    "c8": np.array([1 + 2j, -3j], dtype=np.complex64),
+    "c16": np.array([1 + 2j, np.nan], dtype=np.complex128),
+    "0-d": np.array(3.5),
+    "empty": np.zeros((0, 3)),
+    "fortran": np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+    "non-contiguous": np.arange(40.0).reshape(5, 8)[::2, 1::3],
+    "big non-contiguous": np.arange(200_000.0)[::2],
+    "U": np.array(["SKA001", "é∞"]),
+    "S": np.array([b"ab", b"c"]),
+    "pointing": pointing(4),
+    "pointing big": pointing(2000),
+    "nested structured": np.zeros(
+        2, dtype=[("a", [("x", "<i2"), ("y", ">f4")]), ("b", "<f8", (2, 3))]
+    ),
+    "f2": np.array([1.5, -0.0], dtype=np.float16),
+}
+
+SCALARS: dict[str, object] = {
+    "float32": np.float32(1.5),
+    "int64": np.int64(-3),
+    "uint8": np.uint8(200),
+    "bool_": np.bool_(True),
+    "complex128": np.complex128(1 - 2j),
+    "complex64": np.complex64(2j),
+    "python complex": 3 + 4j,
+    "timedelta64": np.timedelta64(5, "s"),
+}
+
+
+def same(a: object, b: object) -> bool:
+    """Exact equality, types included; arrays by dtype, shape and bytes (NaN-safe)."""
+    if isinstance(a, np.ndarray):
+        return (
+            isinstance(b, np.ndarray)
+            and a.dtype == b.dtype
+            and a.shape == b.shape
+            and a.tobytes() == b.tobytes()
+        )
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return isinstance(b, list) and len(a) == len(b) and all(map(same, a, b))
+    if type(a) is not type(b):
+        return False
+    return a == b or (a != a and b != b)
+
+
+@pytest.mark.parametrize("name", list(ARRAYS))
+def test_arrays_match_msgpack_numpy_both_ways(name: str) -> None:
+    array = ARRAYS[name]
+    ours = encode(array, MP)
+    assert ours == msgpack_numpy.packb(array)
+    assert same(decode(ours, MP), array)
+    assert same(msgpack_numpy.unpackb(ours), array)
+
+
+@pytest.mark.parametrize("name", list(SCALARS))
+def test_scalars_match_msgpack_numpy_both_ways(name: str) -> None:
+    value = SCALARS[name]
+    if isinstance(value, np.timedelta64):  # msgpack-numpy cannot write it; it reads ours
+        assert msgpack_numpy.unpackb(encode(value, MP)) == value
+    else:
+        assert encode(value, MP) == msgpack_numpy.packb(value)
+    assert same(decode(encode(value, MP), MP), value)
+    assert same(decode(encode(value, MP), MP), msgpack_numpy.unpackb(encode(value, MP)))
+
+
+def test_datetime64_round_trips_and_msgpack_numpy_reads_it() -> None:
+    # msgpack-numpy cannot write datetime64 (its ndarray.data has no 'M' buffer format).
+    array = np.array(["2025-01-01T00:00:00.123456789", "NaT"], dtype="M8[ns]")
+    scalar = np.datetime64("2025-01-01", "D")
+    data = encode({"t": array, "s": scalar}, MP)
+    assert same(decode(data, MP), {"t": array, "s": scalar})
+    assert same(msgpack_numpy.unpackb(data), {"t": array, "s": scalar})
+
+
+def test_dicts_of_arrays_and_python_values_match_msgpack_numpy() -> None:
+    value = {
+        "a": np.arange(5),
+        "b": [1, -2, 2**63, 2.5, "x", b"y", None, True, False, []],
+        "c": {"d": np.ones((2, 2), ">f4"), "e": {}},
+        b"raw": [np.float32(1), np.arange(70_000, dtype=np.int16)],
+    }
+    ours = encode(value, MP)
+    assert ours == msgpack_numpy.packb(value)
+    expected = msgpack_numpy.unpackb(ours)
+    assert same(decode(ours, MP), expected)
+    assert isinstance(expected[b"raw"], list)  # the reference decodes bytes keys as bytes too
+
+
+def test_signal_display_metrics_round_trip() -> None:
+    value = metrics(items=8, channels=10_000)
+    ours = encode(value, MP)
+    assert ours == msgpack_numpy.packb(value)
+    assert same(decode(ours, MP), value)
+    assert same(decode(msgpack_numpy.packb(value), MP), value)
+
+
+def test_python_values_without_arrays() -> None:
+    value = {"list": list(range(50)), "nested": [[{"k": None}]], "f": -1.5, "s": "ok", "b": b""}
+    data = encode(value, MP)
+    assert data == msgpack_numpy.packb(value)
+    assert same(decode(data, MP), value)
+
+
+def test_tuples_come_back_as_lists() -> None:
+    assert decode(encode({"t": (1, (2, 3))}, MP), MP) == {"t": [1, [2, 3]]}
+
+
+def test_float64_scalars_travel_as_msgpack_floats() -> None:
+    # np.float64 subclasses float, so msgpack (and msgpack-numpy) write a plain float.
+    data = encode(np.float64(0.25), MP)
+    assert data == msgpack.packb(0.25)
+    assert type(decode(data, MP)) is float
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_decoded_arrays_are_read_only_views_of_the_input(kind: type[Any]) -> None:
+    small, large = np.arange(3.0), np.arange(100_000.0)
+    buffer = kind(encode({"small": small, "items": [{"large": large}]}, MP))
+    decoded = decode(buffer, MP)
+    assert isinstance(decoded, dict)
+    received = np.frombuffer(buffer, dtype=np.uint8)
+    for array in (decoded["small"], decoded["items"][0]["large"]):
+        assert np.shares_memory(array, received)
+        assert not array.flags.writeable
+    assert same(decoded["small"], small) and same(decoded["items"][0]["large"], large)
+
+
+def test_bytes_values_next_to_arrays_are_bytes() -> None:
+    decoded = decode(encode({"blob": b"\x00\x01", "a": np.arange(2), "l": [b"x"]}, MP), MP)
+    assert isinstance(decoded, dict)
+    assert same(decoded, {"blob": b"\x00\x01", "a": np.arange(2), "l": [b"x"]})
+
+
+def test_encoding_a_large_array_costs_about_one_copy() -> None:
+    array = np.ones(4 * 1024 * 1024)  # 32 MiB
+    tracemalloc.start()
+    try:
+        data = encode({"big": array}, MP)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(data) > array.nbytes
+    # The result itself is one copy; msgpack-numpy needs about three (buffer, regrowth, result).
+    assert peak < 1.2 * array.nbytes
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+
+class Evil:
+    """Unpickling this creates a directory: proof that a payload was (not) unpickled."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return os.mkdir, (str(self.path),)
+
+
+def test_object_arrays_on_the_wire_are_never_unpickled(tmp_path: Path) -> None:
+    ours, control = tmp_path / "ours", tmp_path / "control"
+    evil = msgpack_numpy.packb({"x": np.array([Evil(ours)], dtype=object)})
+    with pytest.raises(DecodeError, match=r"object array.*never unpickles"):
+        decode(evil, MP)
+    assert not ours.exists()
+    # The payload is live: the reference decoder does unpickle it.
+    msgpack_numpy.unpackb(msgpack_numpy.packb(np.array([Evil(control)], dtype=object)))
+    assert control.exists()
+
+
+@pytest.mark.parametrize(
+    "wire_type",
+    ["|O", "O", [["a", "<f8"], ["b", "|O"]]],
+    ids=["typestr", "char", "field"],
+)
+def test_object_dtypes_are_refused_whatever_the_kind(wire_type: object) -> None:
+    message = msgpack.packb(
+        {b"nd": True, b"type": wire_type, b"kind": b"", b"shape": [1], b"data": b"\0" * 16},
+        use_bin_type=True,
+    )
+    with pytest.raises(DecodeError, match="Python objects"):
+        decode(message, MP)
+
+
+def test_object_arrays_are_refused_on_encode_with_their_path() -> None:
+    with pytest.raises(EncodeError, match=r"at data\[1\]\.x: dtype object"):
+        encode({"data": [{}, {"x": np.array(["a", None], dtype=object)}]}, MP)
+    with pytest.raises(EncodeError, match="at <root>"):
+        encode(np.array([{}], dtype=object), MP)
+
+
+@pytest.mark.parametrize(
+    ("value", "path", "what"),
+    [
+        ({"a": {"b": [1, {3}]}}, r"a\.b\[1\]", "set"),
+        ([0, 2**64], r"\[1\]", "int"),
+        ({"k": np.zeros(1, dtype=[("f", "f8")])[0]}, "k", "numpy.void"),
+        ({"when": time}, "when", "module"),
+    ],
+)
+def test_unsupported_values_name_their_path(value: object, path: str, what: str) -> None:
+    with pytest.raises(EncodeError, match=f"cannot carry {what}.* at {path}"):
+        encode(value, MP)
+
+
+def test_a_list_that_holds_itself_is_refused() -> None:
+    loop: list[object] = [1]
+    loop.append(loop)
+    with pytest.raises(EncodeError, match="nest deeper"):
+        encode(loop, MP)
+
+
+# --- malformed bytes and bounds -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": np.arange(4.0), "s": "text", "n": [1, 2.5, None]},
+        {"plain": [1, "two", 3.0, {"x": b""}]},
+        pointing(2),
+    ],
+    ids=["with arrays", "no arrays", "pointing"],
+)
+def test_every_truncation_is_a_decode_error(value: object) -> None:
+    data = encode(value, MP)
+    for end in range(len(data)):
+        with pytest.raises(DecodeError):
+            decode(data[:end], MP)
+
+
+@pytest.mark.parametrize("tail", [b"\x00", b"\xc0\xc0"])
+def test_trailing_bytes_are_a_decode_error(tail: bytes) -> None:
+    for value in ({"a": np.arange(2)}, [1, 2]):
+        with pytest.raises(DecodeError):
+            decode(encode(value, MP) + tail, MP)
+
+
+@pytest.mark.parametrize("junk", [b"", b"\xc1", b"\x92\x01\xc1", b"\xc4\x02\x00\xc1\x00"])
+def test_invalid_msgpack_is_a_decode_error(junk: bytes) -> None:
+    with pytest.raises(DecodeError):
+        decode(junk, MP)
+
+
+def test_invalid_utf8_str_is_a_decode_error() -> None:
+    message = b"\x92\xc4\x01x\xa2\xff\xfe"  # [bin "x", str with invalid UTF-8]
+    with pytest.raises(DecodeError, match="UTF-8"):
+        decode(message, MP)
+
+
+def array_map(shape: object, data: bytes, wire_type: object = "<f8") -> bytes:
+    packed: bytes = msgpack.packb(
+        {b"nd": True, b"type": wire_type, b"kind": b"", b"shape": shape, b"data": data},
+        use_bin_type=True,
+    )
+    return packed
+
+
+def test_a_header_claiming_100_gb_is_refused_before_allocation() -> None:
+    message = array_map([100_000, 125_000], b"\0" * 8)  # 100 GB of float64
+    started = time.perf_counter()
+    with pytest.raises(DecodeError, match="max_array_bytes"):
+        decode(message, MP)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_shapes_whose_product_overflows_int64_are_refused() -> None:
+    # Zero elements, but numpy would still multiply out the other dimensions.
+    with pytest.raises(DecodeError, match="over the limit"):
+        decode(array_map([2**63, 2**63, 0], b""), MP)
+    with pytest.raises(DecodeError, match="over the limit"):
+        decode(array_map([2**40, 2**40], b""), MP)
+    assert same(decode(array_map([1000, 0], b""), MP), np.zeros((1000, 0)))
+
+
+@pytest.mark.parametrize(
+    ("shape", "data", "match"),
+    [
+        ([3], b"\0" * 16, "needs 24 bytes of data, the message carries 16"),
+        ([1], b"\0" * 16, "needs 8 bytes"),
+        ([-1], b"", "ints >= 0"),
+        ([1.5], b"\0" * 8, "ints >= 0"),
+        ("3", b"\0" * 24, "ints >= 0"),
+        ([1] * 33, b"\0" * 8, "33 dimensions"),
+    ],
+)
+def test_shape_and_data_must_agree(shape: object, data: bytes, match: str) -> None:
+    with pytest.raises(DecodeError, match=match):
+        decode(array_map(shape, data), MP)
+
+
+@pytest.mark.parametrize("wire_type", ["<f99", 42, [["a"]], "U99999999999999999999"])
+def test_bad_dtypes_are_a_decode_error(wire_type: object) -> None:
+    with pytest.raises(DecodeError, match="dtype"):
+        decode(array_map([1], b"\0" * 8, wire_type), MP)
+
+
+def test_limits_are_configurable() -> None:
+    data = encode(np.zeros(10), MP)
+    assert same(decode(data, MP, limits=DecodeLimits(max_array_bytes=80)), np.zeros(10))
+    with pytest.raises(DecodeError, match="max_array_bytes=79"):
+        decode(data, MP, limits=DecodeLimits(max_array_bytes=79))
+    with pytest.raises(DecodeError, match="max_ndim=0"):
+        decode(data, MP, limits=DecodeLimits(max_ndim=0))
+
+
+@pytest.mark.parametrize("with_array", [False, True], ids=["msgpack path", "reader path"])
+def test_container_length_is_bounded(with_array: bool) -> None:
+    value: list[object] = list(range(11))
+    if with_array:
+        value.append(np.arange(1))
+    data = encode(value, MP)
+    limits = DecodeLimits(max_container_len=len(value) - 1)
+    with pytest.raises(DecodeError):
+        decode(data, MP, limits=limits)
+    decoded = decode(data, MP, limits=DecodeLimits(max_container_len=len(value)))
+    assert isinstance(decoded, list) and len(decoded) == len(value)
+
+
+def test_lengths_beyond_the_message_are_refused() -> None:
+    bin_4_gib = b"\x91\xc6\xff\xff\xff\xff\x00"
+    with pytest.raises(DecodeError, match="bin of 4294967295 bytes is over"):
+        decode(bin_4_gib, MP)
+    with pytest.raises(DecodeError, match="truncated: bin of 4294967295 bytes"):
+        decode(bin_4_gib, MP, limits=DecodeLimits(max_array_bytes=2**33))
+    with pytest.raises(DecodeError, match="truncated: 4294967295 items"):
+        decode(b"\xdd\xff\xff\xff\xff\xc4\x00", MP, limits=DecodeLimits(max_container_len=2**33))
+
+
+@pytest.mark.parametrize("with_array", [False, True], ids=["msgpack path", "reader path"])
+def test_nesting_is_bounded_like_msgpack(with_array: bool) -> None:
+    leaf = msgpack.packb(b"x", use_bin_type=True) if with_array else b"\xc0"
+    assert decode(b"\x91" * 1024 + leaf, MP) is not None
+    with pytest.raises(DecodeError):
+        decode(b"\x91" * 1025 + leaf, MP)
+
+
+def test_map_keys_must_be_str_or_bytes() -> None:
+    for message in (msgpack.packb({1: 2}), msgpack.packb({1: b"x"}, use_bin_type=True)):
+        with pytest.raises(DecodeError):
+            decode(message, MP)
+
+
+def test_ext_values_decode_as_msgpack_does() -> None:
+    value = [msgpack.ExtType(5, b"abc"), b"bin"]
+    data = msgpack.packb(value, use_bin_type=True)
+    assert decode(data, MP) == msgpack.unpackb(data) == value
+
+
+@pytest.mark.parametrize(
+    ("wire_type", "payload"),
+    [
+        ("<U2", b"a\0\0\0" + (0x110000).to_bytes(4, "little")),
+        ([["name", ">U1"], ["x", "<f8"]], (0x7FFFFFFF).to_bytes(4, "big") + b"\0" * 8),
+    ],
+    ids=["plain", "record field"],
+)
+def test_impossible_code_points_are_a_decode_error(wire_type: object, payload: bytes) -> None:
+    # numpy would build the array and raise SystemError later, when a str is made from it.
+    with pytest.raises(DecodeError, match="code point over U\\+10FFFF"):
+        decode(array_map([1], payload, wire_type), MP)

@@ -1,0 +1,186 @@
+"""Properties: decode(encode(x)) == x for every codec, over dtypes, shapes and layouts."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from typing import Any
+
+import msgpack_numpy
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from dq_sdk import DecodeError
+from dq_sdk.codecs import Encoding, decode, encode
+
+Array = np.ndarray[Any, np.dtype[Any]]
+
+FAST = settings(max_examples=150, deadline=None)
+
+# Every fixed-size kind, both byte orders where they exist, and structured dtypes built from
+# them: what SDP sends (f8, c16, U8, M8, pointing-like records) and the awkward cases.
+SCALAR_DTYPES = st.one_of(
+    hnp.boolean_dtypes(),
+    hnp.integer_dtypes(endianness="?"),
+    hnp.unsigned_integer_dtypes(endianness="?"),
+    hnp.floating_dtypes(endianness="?"),
+    hnp.complex_number_dtypes(endianness="?"),
+    hnp.datetime64_dtypes(endianness="?"),
+    hnp.timedelta64_dtypes(endianness="?"),
+    hnp.byte_string_dtypes(endianness="?", min_len=1, max_len=4),
+    hnp.unicode_string_dtypes(endianness="?", min_len=1, max_len=4),
+)
+DTYPES = st.one_of(SCALAR_DTYPES, hnp.array_dtypes(SCALAR_DTYPES, min_size=1, max_size=3))
+
+
+@st.composite
+def arrays(draw: st.DrawFn) -> Array:
+    """Arrays of any dtype and shape, sometimes Fortran-ordered or strided views."""
+    dtype = draw(DTYPES)
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4))
+    array: Array = draw(hnp.arrays(dtype, shape))
+    layout = draw(st.sampled_from(["C", "F", "strided"]))
+    if layout == "F":
+        array = np.asfortranarray(array)
+    elif layout == "strided" and array.ndim:
+        array = array[tuple(slice(None, None, 2) for _ in range(array.ndim))]
+    return array
+
+
+def same(a: Array, b: object) -> bool:
+    """dtype, shape and every byte (so NaN payloads and -0.0 count too)."""
+    return (
+        isinstance(b, np.ndarray)
+        and b.dtype == a.dtype
+        and b.shape == a.shape
+        and b.tobytes() == a.tobytes()
+    )
+
+
+@FAST
+@given(arrays())
+def test_npy_round_trip_and_numpy_interop(array: Array) -> None:
+    data = encode(array, Encoding.NPY)
+    assert same(array, decode(data, Encoding.NPY))
+    saved = io.BytesIO()
+    with warnings.catch_warnings():  # format 3.0 for non-latin1 field names
+        warnings.simplefilter("ignore", UserWarning)
+        np.save(saved, array, allow_pickle=False)
+    assert data == saved.getvalue()
+
+
+def exports_a_buffer(dtype: np.dtype[Any]) -> bool:
+    """Whether msgpack-numpy can write this dtype: it uses ndarray.data, a buffer export,
+    which numpy refuses for datetime64/timedelta64 and for some field names (e.g. ':')."""
+    try:
+        exported = np.zeros(1, dtype=dtype).data
+    except ValueError:
+        return False
+    return exported.nbytes == dtype.itemsize
+
+
+@FAST
+@given(arrays())
+def test_msgpack_numpy_round_trip_and_interop(array: Array) -> None:
+    message = {"array": array, "rows": [array]}
+    data = encode(message, Encoding.MSGPACK_NUMPY)
+    decoded = decode(data, Encoding.MSGPACK_NUMPY)
+    assert isinstance(decoded, dict)
+    assert same(array, decoded["array"]) and same(array, decoded["rows"][0])
+    if array.dtype.names is None:
+        # (msgpack-numpy cannot read titled fields back; plain dtypes it reads exactly.)
+        assert same(array, msgpack_numpy.unpackb(data)["array"])
+    if exports_a_buffer(array.dtype):
+        assert data == msgpack_numpy.packb(message)
+
+
+PLAIN = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False)
+    | st.text()
+    | st.binary(),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=5) | st.binary(max_size=5), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@FAST
+@given(PLAIN, arrays())
+def test_msgpack_numpy_python_values_round_trip(value: object, array: Array) -> None:
+    data = encode(value, Encoding.MSGPACK_NUMPY)
+    assert data == msgpack_numpy.packb(value)
+    assert decode(data, Encoding.MSGPACK_NUMPY) == value == msgpack_numpy.unpackb(data)
+    # The same values next to an array take the zero-copy reader instead of msgpack.
+    decoded = decode(encode([value, array], Encoding.MSGPACK_NUMPY), Encoding.MSGPACK_NUMPY)
+    assert isinstance(decoded, list)
+    assert decoded[0] == value and same(array, decoded[1])
+
+
+JSONABLE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@FAST
+@given(JSONABLE)
+def test_json_round_trip(value: object) -> None:
+    assert decode(encode(value, Encoding.JSON), Encoding.JSON) == value
+
+
+@FAST
+@given(st.text())
+def test_utf8_round_trip(text: str) -> None:
+    assert decode(encode(text, Encoding.UTF8), Encoding.UTF8) == text
+
+
+@FAST
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_round_trip(text: str) -> None:
+    assert decode(encode(text, Encoding.ASCII), Encoding.ASCII) == text
+
+
+SAMPLE_MESSAGES = {
+    Encoding.MSGPACK_NUMPY: encode(
+        {"a": np.arange(6.0).reshape(2, 3), "s": np.array(["ab"]), "l": [1, b"x", "y"]},
+        Encoding.MSGPACK_NUMPY,
+    ),
+    Encoding.NPY: encode(np.zeros(3, dtype=[("n", "U2"), ("x", ">f8")]), Encoding.NPY),
+    Encoding.JSON: encode({"a": [1, 2.5, None, "x"]}, Encoding.JSON),
+    Encoding.UTF8: encode("ŝkå", Encoding.UTF8),
+    Encoding.ASCII: encode("ska", Encoding.ASCII),
+}
+
+
+@FAST
+@given(
+    st.sampled_from(sorted(SAMPLE_MESSAGES)),
+    st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), min_size=1, max_size=4),
+)
+def test_corrupted_messages_decode_or_raise_decode_error(
+    encoding: Encoding, flips: list[tuple[int, int]]
+) -> None:
+    data = bytearray(SAMPLE_MESSAGES[encoding])
+    for where, byte in flips:
+        data[where % len(data)] = byte
+    # Anything but a DecodeError (a bare numpy or msgpack exception) fails the test.
+    with contextlib.suppress(DecodeError):
+        decode(bytes(data), encoding)
+
+
+@FAST
+@given(st.sampled_from(list(Encoding)), st.binary(max_size=64))
+def test_random_bytes_decode_or_raise_decode_error(encoding: Encoding, data: bytes) -> None:
+    with contextlib.suppress(DecodeError):
+        decode(data, encoding)
