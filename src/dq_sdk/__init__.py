@@ -31,6 +31,7 @@ from ._exceptions import (
     UnsupportedByBrokerError,
 )
 from ._message import WireMessage
+from ._models import StructuredArray
 from ._producer import Producer
 from ._transport import RecordMetadata
 from .codecs import Encoding
@@ -65,6 +66,7 @@ __all__ = [
     "RecordMetadata",
     "SchemaIssue",
     "SchemaMismatchError",
+    "StructuredArray",
     "TopicInfo",
     "TopicSpec",
     "UnsupportedByBrokerError",

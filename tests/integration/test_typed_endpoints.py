@@ -141,7 +141,7 @@ async def test_consumer_of_another_model_says_so_and_goes_on(
             start=0,
             stride=1,
         ),
-        data=[SpectrumItem(polarisation="XX", power=[1.0, 2.0])],
+        data=[SpectrumItem(polarisation="XX", power=np.array([1.0, 2.0]))],
     )
     async with Producer(MetricPayload, dq_bootstrap, topic=dq_topic) as metrics:
         await metrics.send(metric)
