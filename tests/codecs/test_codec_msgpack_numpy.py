@@ -176,6 +176,15 @@ def test_python_values_without_arrays() -> None:
     assert same(decode(data, MP), value)
 
 
+def test_padded_and_titled_records_keep_their_dtype() -> None:
+    padded = np.dtype({"names": ["a", "b"], "formats": ["u1", "<f8"], "offsets": [0, 8]})
+    titled = np.dtype([(("Antenna name", "name"), "U8"), ("x", "<f8")])
+    for dtype in (padded, titled):
+        array = np.zeros(2, dtype=dtype)
+        assert same(decode(encode(array, MP), MP), array)
+    assert encode(np.zeros(2, padded), MP) == msgpack_numpy.packb(np.zeros(2, padded))
+
+
 def test_tuples_come_back_as_lists() -> None:
     assert decode(encode({"t": (1, (2, 3))}, MP), MP) == {"t": [1, [2, 3]]}
 

@@ -1,9 +1,10 @@
 """The msgpack-numpy 0.4.8 maps for ndarrays, numpy scalars and complex numbers.
 
 Kept byte-compatible with ``msgpack_numpy.encode`` / ``decode`` (read that package's source
-for the reference), with two deliberate differences: object dtypes are refused both ways
-(msgpack-numpy pickles them), and numpy ``datetime64`` scalars are written (msgpack-numpy
-cannot) in the same scalar map, which msgpack-numpy reads back.
+for the reference), with deliberate differences: object dtypes are refused both ways
+(msgpack-numpy pickles them); numpy ``datetime64`` scalars and arrays are written
+(msgpack-numpy cannot) in the same maps, which msgpack-numpy reads back; and records with
+padding or titles decode to their original dtype (msgpack-numpy makes padding a field).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.lib import format as npformat
 
 from .._exceptions import DecodeError
 from ._arrays import NDArray, check_readable, checked_shape, readonly_view
@@ -106,7 +108,9 @@ def _payload(mapping: dict[object, object], encoding: Encoding) -> bytes | memor
 
 def _dtype(wire: object, encoding: Encoding) -> np.dtype[Any]:
     try:
-        dtype: np.dtype[Any] = np.dtype(_descr(wire, 0))
+        # numpy's npy reader of dtype.descr: unlike a bare np.dtype(descr) (msgpack-numpy's
+        # way), it turns unnamed void entries back into padding, so padded records round-trip.
+        dtype: np.dtype[Any] = npformat.descr_to_dtype(_descr(wire, 0))
     except (TypeError, ValueError, OverflowError, KeyError, IndexError, SyntaxError) as exc:
         raise DecodeError(f"{encoding.value} decoding: bad dtype {wire!r}: {exc}") from exc
     check_readable(dtype, encoding)
