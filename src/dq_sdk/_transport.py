@@ -41,6 +41,7 @@ __all__ = [
     "Record",
     "RecordMetadata",
     "TopicInfo",
+    "estimate_wire_size",
 ]
 
 #: Which Kafka client library moves the bytes: aiokafka (default, pure asyncio) or
@@ -110,6 +111,15 @@ async def _guarded(
         ) from exc
     except kafka_errors.KafkaError as exc:
         raise KafkaError(f"{what} failed against {bootstrap!r}: {exc}") from exc
+
+
+def estimate_wire_size(value: bytes, key: bytes | None, headers: Headers | None) -> int:
+    """The size aiokafka compares with ``max_request_size`` for one message.
+
+    Shared by both transports (it is over librdkafka's own estimate), so a message is refused
+    alike whichever transport sends it.
+    """
+    return int(DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, list(headers or ())))
 
 
 def _split_options(options: Mapping[str, Any]) -> tuple[float, dict[str, Any]]:
@@ -211,9 +221,7 @@ class KafkaProducerClient:
 
     def wire_size(self, value: bytes, key: bytes | None, headers: Headers | None) -> int:
         """The size aiokafka compares with ``max_request_size`` for one message."""
-        return int(
-            DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, list(headers or ()))
-        )
+        return estimate_wire_size(value, key, headers)
 
     async def enqueue(
         self,

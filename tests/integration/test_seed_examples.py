@@ -1,7 +1,8 @@
 """Every data-moving example of the SKA Data Queue Library's documentation, as written there.
 
 Only the import line changes (``ska_sdp_dataqueues`` -> ``dq_sdk``), ``kafka_host`` points at the
-test broker, and topic names get a unique suffix so examples do not see each other's messages.
+test broker, topic names get a unique suffix so examples do not see each other's messages, and
+producers and consumers get ``transport=transport`` so each example runs on both transports.
 Two bugs of the document are fixed, not copied: the stream example sends through ``queue``, a
 name it never defines (it means ``producer``), and the schema example forgets ``await``.
 """
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 
 from dq_sdk import DataQueueAdmin, DataQueueConsumer, DataQueueProducer, Encoding
+from dq_sdk._transport import TransportName
 from dq_sdk.schemas.numpy_structured_pointing import PointingNumpyArray
 
 LIMIT_S = 30
@@ -24,29 +26,37 @@ def unique(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
-async def test_send_data_to_a_topic(dq_bootstrap: str) -> None:
+async def test_send_data_to_a_topic(dq_bootstrap: str, transport: TransportName) -> None:
     kafka_host = dq_bootstrap
     kafka_topic = unique("test-topic")
     message = "Testing Testing"
     encoding = Encoding.ASCII
 
-    async with DataQueueProducer(kafka_host, topic=kafka_topic, encoding=encoding) as queue:
+    async with DataQueueProducer(
+        kafka_host, topic=kafka_topic, encoding=encoding, transport=transport
+    ) as queue:
         record = await queue.send(message)
 
     assert record.topic == kafka_topic
     assert record.offset == 0
-    async with DataQueueConsumer(kafka_host, topics=[kafka_topic], encoding="ascii") as consumer:
+    async with DataQueueConsumer(
+        kafka_host, topics=[kafka_topic], encoding="ascii", transport=transport
+    ) as consumer:
         topic, received = await consumer.receive(timeout_s=LIMIT_S)
     assert (topic, received) == (kafka_topic, "Testing Testing")
 
 
-async def test_stream_data_from_multiple_topics(dq_bootstrap: str) -> None:
+async def test_stream_data_from_multiple_topics(
+    dq_bootstrap: str, transport: TransportName
+) -> None:
     kafka_host = dq_bootstrap
     topics = [unique("test-topic-1"), unique("test-topic-2")]
     seen = []
 
-    consumer = DataQueueConsumer(kafka_host, topics=topics, encoding=Encoding.UTF8)
-    producer = DataQueueProducer(kafka_host)
+    consumer = DataQueueConsumer(
+        kafka_host, topics=topics, encoding=Encoding.UTF8, transport=transport
+    )
+    producer = DataQueueProducer(kafka_host, transport=transport)
 
     async with asyncio.timeout(LIMIT_S):
         async with producer:
@@ -66,15 +76,15 @@ async def test_stream_data_from_multiple_topics(dq_bootstrap: str) -> None:
     assert sorted(seen) == sorted((t, "message") for t in topics)
 
 
-async def test_raw_bytes_without_encoding(dq_bootstrap: str) -> None:
+async def test_raw_bytes_without_encoding(dq_bootstrap: str, transport: TransportName) -> None:
     topic = unique("raw")
-    async with DataQueueProducer(dq_bootstrap) as producer:
+    async with DataQueueProducer(dq_bootstrap, transport=transport) as producer:
         await producer.send(data="message", encoding=Encoding.UTF8, topic=topic)
-    async with DataQueueConsumer(dq_bootstrap, topics=[topic]) as consumer:
+    async with DataQueueConsumer(dq_bootstrap, topics=[topic], transport=transport) as consumer:
         assert await consumer.receive(timeout_s=LIMIT_S) == (topic, b"message")
 
 
-async def test_schema_validation_example(dq_bootstrap: str) -> None:
+async def test_schema_validation_example(dq_bootstrap: str, transport: TransportName) -> None:
     pointing_data = {
         "antenna_name": "MKT001",
         "last_scan_index": 9.0,
@@ -98,7 +108,7 @@ async def test_schema_validation_example(dq_bootstrap: str) -> None:
     kafka_topic = unique("test-topic")
 
     async def run() -> object:
-        async with DataQueueProducer(kafka_host, topic=kafka_topic) as queue:
+        async with DataQueueProducer(kafka_host, topic=kafka_topic, transport=transport) as queue:
             return await queue.send(
                 pointing_data_numpy,
                 encoding=Encoding.MSGPACK_NUMPY,
@@ -109,23 +119,27 @@ async def test_schema_validation_example(dq_bootstrap: str) -> None:
     record = await run()
     assert getattr(record, "topic", None) == kafka_topic
 
-    async with DataQueueConsumer(kafka_host, topics=[kafka_topic], encoding="msgpack_numpy") as c:
+    async with DataQueueConsumer(
+        kafka_host, topics=[kafka_topic], encoding="msgpack_numpy", transport=transport
+    ) as c:
         _, received = await c.receive(timeout_s=LIMIT_S)
     assert received.dtype == pointing_data_numpy.dtype
     np.testing.assert_array_equal(received, pointing_data_numpy)
 
 
-async def test_dynamically_allocating_topics(dq_bootstrap: str) -> None:
+async def test_dynamically_allocating_topics(dq_bootstrap: str, transport: TransportName) -> None:
     kafka_host = dq_bootstrap
     topics = [unique("test-topic-1"), unique("test-topic-2")]
     seen = []
 
     async with asyncio.timeout(LIMIT_S):
-        async with DataQueueProducer(kafka_host) as producer:
+        async with DataQueueProducer(kafka_host, transport=transport) as producer:
             for topic in topics:
                 await producer.send("message", encoding=Encoding.UTF8, topic=topic)
 
-        async with DataQueueConsumer(kafka_host, encoding=Encoding.UTF8) as consumer:
+        async with DataQueueConsumer(
+            kafka_host, encoding=Encoding.UTF8, transport=transport
+        ) as consumer:
             consumer.update_topics(topics)
             async for topic, message in consumer:
                 print(topic, message)
@@ -136,16 +150,18 @@ async def test_dynamically_allocating_topics(dq_bootstrap: str) -> None:
     assert sorted(seen) == sorted((t, "message") for t in topics)
 
 
-async def test_update_topics_from_another_task_while_iterating(dq_bootstrap: str) -> None:
+async def test_update_topics_from_another_task_while_iterating(
+    dq_bootstrap: str, transport: TransportName
+) -> None:
     """The seed's use case: a long-running consumer whose topics another task chooses."""
     first, second = unique("dyn-a"), unique("dyn-b")
     async with DataQueueAdmin(dq_bootstrap) as admin:
         await admin.create_topics([first, second])
-    async with DataQueueProducer(dq_bootstrap, encoding="utf-8") as producer:
+    async with DataQueueProducer(dq_bootstrap, encoding="utf-8", transport=transport) as producer:
         await producer.send("from-a", topic=first)
         await producer.send("from-b", topic=second)
 
-    async with DataQueueConsumer(dq_bootstrap, encoding="utf-8") as consumer:
+    async with DataQueueConsumer(dq_bootstrap, encoding="utf-8", transport=transport) as consumer:
 
         async def choose_topics() -> None:
             await asyncio.sleep(0.2)  # the consumer is already waiting in its loop
@@ -158,15 +174,19 @@ async def test_update_topics_from_another_task_while_iterating(dq_bootstrap: str
         assert await consumer.receive(timeout_s=LIMIT_S) == (second, "from-b")
 
 
-async def test_assign_topics_with_partitions(dq_bootstrap: str) -> None:
+async def test_assign_topics_with_partitions(dq_bootstrap: str, transport: TransportName) -> None:
     topic = unique("assigned")
     async with DataQueueAdmin(dq_bootstrap) as admin:
         await admin.create_topics([(topic, 4)])
-    async with DataQueueProducer(dq_bootstrap, topic=topic, encoding="utf-8") as producer:
+    async with DataQueueProducer(
+        dq_bootstrap, topic=topic, encoding="utf-8", transport=transport
+    ) as producer:
         for partition in range(4):
             await producer.send(f"p{partition}", partition=partition)
 
-    async with DataQueueConsumer(dq_bootstrap, encoding=Encoding.UTF8) as consumer:
+    async with DataQueueConsumer(
+        dq_bootstrap, encoding=Encoding.UTF8, transport=transport
+    ) as consumer:
         consumer.assign_topics([(topic, 0), (topic, 3)])
         got = {await consumer.receive(timeout_s=LIMIT_S) for _ in range(2)}
         assert consumer.assignment() == [(topic, 0), (topic, 3)]

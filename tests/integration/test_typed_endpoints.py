@@ -18,6 +18,7 @@ from dq_sdk import (
     Producer,
     SchemaMismatchError,
 )
+from dq_sdk._transport import TransportName
 from dq_sdk.demo import pointing_offsets, spectrum_metric
 from dq_sdk.schemas import (
     MetricPayload,
@@ -33,22 +34,26 @@ PointingArray = StructuredArray[PointingNumpyArray]
 
 
 def row(name: str = "SKA001", offset: float = 1e-4) -> PointingNumpyArray:
-    values = dict.fromkeys(PointingNumpyArray.model_fields, 0.5)
+    values: dict[str, object] = dict.fromkeys(PointingNumpyArray.model_fields, 0.5)
     values.update(antenna_name=name, xel_offset=offset, fitted_height=float("nan"))
     return PointingNumpyArray.model_validate(values)
 
 
 async def test_row_messages_round_trip_with_metadata_and_headers(
-    dq_bootstrap: str, dq_topic: str
+    dq_bootstrap: str, transport: TransportName, dq_topic: str
 ) -> None:
     sent = [row(f"SKA{i:03d}", i * 1e-5) for i in range(1, 4)]
-    async with Producer(PointingNumpyArray, dq_bootstrap, topic=dq_topic) as producer:
+    async with Producer(
+        PointingNumpyArray, dq_bootstrap, topic=dq_topic, transport=transport
+    ) as producer:
         first = await producer.send(sent[0], key="SKA001", headers={"origin": "test"})
         rest = await producer.send_batch(sent[1:])
     assert (first.topic, first.partition, first.offset) == (dq_topic, 0, 0)
     assert [m.offset for m in rest] == [1, 2]
 
-    async with Consumer(PointingNumpyArray, dq_bootstrap, topics=[dq_topic]) as consumer:
+    async with Consumer(
+        PointingNumpyArray, dq_bootstrap, topics=[dq_topic], transport=transport
+    ) as consumer:
         received = [await consumer.receive(timeout_s=LIMIT_S) for _ in sent]
     assert [r.value for r in received] == sent
     assert [r.offset for r in received] == [0, 1, 2]
@@ -64,20 +69,24 @@ async def test_row_messages_round_trip_with_metadata_and_headers(
 
 
 async def test_whole_pointing_array_is_one_message_shared_with_the_seed_api(
-    dq_bootstrap: str, dq_topic: str
+    dq_bootstrap: str, transport: TransportName, dq_topic: str
 ) -> None:
     offsets = pointing_offsets(300, scan=7, rng=np.random.default_rng(1))
-    async with Producer(PointingArray, dq_bootstrap, topic=dq_topic) as typed:
+    async with Producer(PointingArray, dq_bootstrap, topic=dq_topic, transport=transport) as typed:
         await typed.send(offsets)
-    async with DataQueueProducer(dq_bootstrap, topic=dq_topic) as seed:
+    async with DataQueueProducer(dq_bootstrap, topic=dq_topic, transport=transport) as seed:
         await seed.send(offsets.array, encoding=Encoding.MSGPACK_NUMPY)
 
-    async with DataQueueConsumer(dq_bootstrap, topics=[dq_topic]) as raw_consumer:
+    async with DataQueueConsumer(
+        dq_bootstrap, topics=[dq_topic], transport=transport
+    ) as raw_consumer:
         _, typed_bytes = await raw_consumer.receive(timeout_s=LIMIT_S)
         _, seed_bytes = await raw_consumer.receive(timeout_s=LIMIT_S)
     assert typed_bytes == seed_bytes  # the same wire value, byte for byte
 
-    async with Consumer(PointingArray, dq_bootstrap, topics=[dq_topic]) as consumer:
+    async with Consumer(
+        PointingArray, dq_bootstrap, topics=[dq_topic], transport=transport
+    ) as consumer:
         both = [await consumer.receive(timeout_s=LIMIT_S) for _ in range(2)]
     for envelope in both:
         assert envelope.value == offsets
@@ -86,18 +95,26 @@ async def test_whole_pointing_array_is_one_message_shared_with_the_seed_api(
 
 
 async def test_pointing_table_and_metrics_round_trip(
-    dq_bootstrap: str, dq_topic_factory: Callable[..., str]
+    dq_bootstrap: str, transport: TransportName, dq_topic_factory: Callable[..., str]
 ) -> None:
     table_topic, metric_topic = dq_topic_factory(), dq_topic_factory()
     table = PointingTable.example(antenna=8, time=3)
     metric = spectrum_metric(512, np.random.default_rng(3))
-    async with Producer(PointingTable, dq_bootstrap, topic=table_topic) as producer:
+    async with Producer(
+        PointingTable, dq_bootstrap, topic=table_topic, transport=transport
+    ) as producer:
         await producer.send(table)
-    async with Producer(MetricPayload, dq_bootstrap, topic=metric_topic) as producer:
+    async with Producer(
+        MetricPayload, dq_bootstrap, topic=metric_topic, transport=transport
+    ) as producer:
         await producer.send(metric)
-    async with Consumer(PointingTable, dq_bootstrap, topics=[table_topic]) as consumer:
+    async with Consumer(
+        PointingTable, dq_bootstrap, topics=[table_topic], transport=transport
+    ) as consumer:
         got_table = (await consumer.receive(timeout_s=LIMIT_S)).value
-    async with Consumer(MetricPayload, dq_bootstrap, topics=[metric_topic]) as consumer:
+    async with Consumer(
+        MetricPayload, dq_bootstrap, topics=[metric_topic], transport=transport
+    ) as consumer:
         got_metric = (await consumer.receive(timeout_s=LIMIT_S)).value
     import xarray as xr
 
@@ -106,19 +123,25 @@ async def test_pointing_table_and_metrics_round_trip(
     assert isinstance(got_metric.data[0], SpectrumItem)
 
 
-async def test_invalid_message_never_reaches_the_topic(dq_bootstrap: str, dq_topic: str) -> None:
+async def test_invalid_message_never_reaches_the_topic(
+    dq_bootstrap: str, transport: TransportName, dq_topic: str
+) -> None:
     wrong = np.zeros(3, dtype=[("antenna_name", "U4"), ("xel_offset", "f4")])
     good = pointing_offsets(3, scan=1, rng=np.random.default_rng(0))
-    async with Producer(PointingArray, dq_bootstrap, topic=dq_topic) as producer:
+    async with Producer(
+        PointingArray, dq_bootstrap, topic=dq_topic, transport=transport
+    ) as producer:
         with pytest.raises(MessageValidationError):
             await producer.send(PointingArray(wrong))
         await producer.send(good)
-    async with DataQueueProducer(dq_bootstrap, topic=dq_topic) as seed:
+    async with DataQueueProducer(dq_bootstrap, topic=dq_topic, transport=transport) as seed:
         with pytest.raises(MessageValidationError) as caught:
             await seed.send(wrong, schema=PointingNumpyArray, validate=True)
     assert caught.value.topic == dq_topic
     assert len(caught.value.issues) > 1  # every problem, not only the first
-    async with Consumer(PointingArray, dq_bootstrap, topics=[dq_topic]) as consumer:
+    async with Consumer(
+        PointingArray, dq_bootstrap, topics=[dq_topic], transport=transport
+    ) as consumer:
         first = await consumer.receive(timeout_s=LIMIT_S)
         assert first.offset == 0 and first.value == good
         with pytest.raises(TimeoutError):
@@ -126,7 +149,7 @@ async def test_invalid_message_never_reaches_the_topic(dq_bootstrap: str, dq_top
 
 
 async def test_consumer_of_another_model_says_so_and_goes_on(
-    dq_bootstrap: str, dq_topic: str
+    dq_bootstrap: str, transport: TransportName, dq_topic: str
 ) -> None:
     metric = MetricPayload(
         data_type="spectrum",
@@ -143,12 +166,18 @@ async def test_consumer_of_another_model_says_so_and_goes_on(
         ),
         data=[SpectrumItem(polarisation="XX", power=np.array([1.0, 2.0]))],
     )
-    async with Producer(MetricPayload, dq_bootstrap, topic=dq_topic) as metrics:
+    async with Producer(
+        MetricPayload, dq_bootstrap, topic=dq_topic, transport=transport
+    ) as metrics:
         await metrics.send(metric)
-    async with Producer(PointingNumpyArray, dq_bootstrap, topic=dq_topic) as pointing:
+    async with Producer(
+        PointingNumpyArray, dq_bootstrap, topic=dq_topic, transport=transport
+    ) as pointing:
         await pointing.send(row())
 
-    async with Consumer(PointingNumpyArray, dq_bootstrap, topics=[dq_topic]) as consumer:
+    async with Consumer(
+        PointingNumpyArray, dq_bootstrap, topics=[dq_topic], transport=transport
+    ) as consumer:
         with pytest.raises(SchemaMismatchError, match=r"MetricPayload|signal_display") as caught:
             await consumer.receive(timeout_s=LIMIT_S)
         assert (caught.value.topic, caught.value.partition, caught.value.offset) == (
@@ -159,8 +188,10 @@ async def test_consumer_of_another_model_says_so_and_goes_on(
         assert (await consumer.receive(timeout_s=LIMIT_S)).value == row()
 
 
-async def test_schema_major_version_mismatch_is_refused(dq_bootstrap: str, dq_topic: str) -> None:
-    async with DataQueueProducer(dq_bootstrap, topic=dq_topic) as seed:
+async def test_schema_major_version_mismatch_is_refused(
+    dq_bootstrap: str, transport: TransportName, dq_topic: str
+) -> None:
+    async with DataQueueProducer(dq_bootstrap, topic=dq_topic, transport=transport) as seed:
         await seed.send(
             row().to_numpy(),
             encoding="msgpack_numpy",
@@ -169,6 +200,8 @@ async def test_schema_major_version_mismatch_is_refused(dq_bootstrap: str, dq_to
                 ("dq-schema-version", b"2.0.0"),
             ],
         )
-    async with Consumer(PointingNumpyArray, dq_bootstrap, topics=[dq_topic]) as consumer:
+    async with Consumer(
+        PointingNumpyArray, dq_bootstrap, topics=[dq_topic], transport=transport
+    ) as consumer:
         with pytest.raises(SchemaMismatchError, match=r"version 2\.0\.0"):
             await consumer.receive(timeout_s=LIMIT_S)
