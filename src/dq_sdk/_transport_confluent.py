@@ -429,6 +429,17 @@ class ConfluentProducerClient:
         return await future
 
 
+def _wait_then_drain(consumer: confluent_kafka.Consumer, count: int, timeout_s: float) -> list[Any]:
+    """The first message within ``timeout_s``, then what else is already there.
+
+    ``consume(n, timeout)`` alone would wait the whole timeout unless ``n`` messages arrive.
+    """
+    first = consumer.poll(timeout_s)
+    if first is None:
+        return []
+    return [first, *consumer.consume(count - 1, 0)] if count > 1 else [first]
+
+
 class ConfluentConsumerClient:
     """A librdkafka consumer behind the :class:`~dq_sdk._transport.ConsumerClient` protocol.
 
@@ -445,6 +456,8 @@ class ConfluentConsumerClient:
         self.group_id: str | None = kafka_options.get("group_id")
         self._batch = int(kafka_options.get("max_poll_records") or _CONSUME_BATCH)
         self._metadata_age_s = int(kafka_options.get("metadata_max_age_ms") or 300_000) / 1000
+        # A commit waits for the group coordinator; bound it as aiokafka bounds a request.
+        self.commit_timeout_s = int(kafka_options.get("request_timeout_ms") or 40_000) / 1000
         self._config = consumer_config(bootstrap, kafka_options)
         # No group: start where auto_offset_reset says (aiokafka's default is "latest").
         reset = str(self._config.get("auto.offset.reset", "latest"))
@@ -455,7 +468,10 @@ class ConfluentConsumerClient:
         )
         self._consumer: confluent_kafka.Consumer | None = None
         self._lane: ThreadPoolExecutor | None = None
-        self._lane_tail: asyncio.Future[Any] | None = None
+        # Jobs given to the lane and jobs it finished: equal means no call is running there,
+        # even when the coroutine that awaited one was cancelled. Each is written by one thread.
+        self._lane_given = 0
+        self._lane_finished = 0
         self._inflight: asyncio.Future[list[Any]] | None = None
         # What the application asked for, and what librdkafka was last told.
         self._wanted_topics: frozenset[str] = frozenset()
@@ -495,8 +511,15 @@ class ConfluentConsumerClient:
 
     def _in_lane(self, call: Callable[[], _T], what: str) -> Awaitable[_T]:
         assert self._lane is not None
-        future = asyncio.get_running_loop().run_in_executor(self._lane, call)
-        self._lane_tail = future
+
+        def job() -> _T:
+            try:
+                return call()
+            finally:
+                self._lane_finished += 1
+
+        self._lane_given += 1
+        future = asyncio.get_running_loop().run_in_executor(self._lane, job)
         return self._guard(future, what)
 
     async def _guard(self, future: Awaitable[_T], what: str) -> _T:
@@ -598,14 +621,14 @@ class ConfluentConsumerClient:
             await self._refresh(consumer)
         count = max_records or self._batch
         if self._inflight is None:
-            if self._lane_tail is None or self._lane_tail.done():
+            if self._lane_finished == self._lane_given:
                 # Already fetched by librdkafka's threads: no thread hop, no wait.
                 messages = consumer.consume(count, 0)
                 if messages:
                     return self._records(messages)
             self._inflight = asyncio.ensure_future(
                 self._in_lane(
-                    functools.partial(consumer.consume, count, timeout_ms / 1000),
+                    functools.partial(_wait_then_drain, consumer, count, timeout_ms / 1000),
                     "fetching messages",
                 )
             )
@@ -664,7 +687,13 @@ class ConfluentConsumerClient:
             listed = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
             call = functools.partial(consumer.commit, offsets=listed, asynchronous=False)
         try:
-            await self._in_lane(call, "committing offsets")
+            async with asyncio.timeout(self.commit_timeout_s):
+                await self._in_lane(call, "committing offsets")
+        except TimeoutError as exc:
+            raise BrokerUnavailableError(
+                f"committing offsets: no group coordinator answered at {self.bootstrap!r} "
+                f"within {self.commit_timeout_s:g} s"
+            ) from exc
         except KafkaError as exc:
             cause = exc.__cause__
             if (

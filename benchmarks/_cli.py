@@ -1,0 +1,81 @@
+"""``python -m benchmarks [--quick] [--area AREA ...] [--bootstrap HOST:PORT] [--out DIR]``.
+
+Uses ``DQ_SDK_BOOTSTRAP`` (or ``--bootstrap``) when given; otherwise starts a local tansu broker
+on 127.0.0.1 and stops it by its pid at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from dq_sdk.testing import bootstrap_from_env, start_broker
+
+from . import _report, codecs, consumers, producers, settings, validation
+from ._core import Row, Settings
+from ._payloads import payloads
+
+__all__ = ["AREAS", "main", "run"]
+
+AREAS = ("codecs", "validation", "producers", "consumers", "settings")
+RESULTS = Path(__file__).parent / "results"
+
+
+async def run(bootstrap: str, chosen: Sequence[str], config: Settings) -> list[Row]:
+    """Every chosen area, in a fixed order; broker-free areas first."""
+    loads = payloads(config)
+    rows: list[Row] = []
+    for area in AREAS:
+        if area not in chosen:
+            continue
+        started = time.perf_counter()
+        if area == "codecs":
+            rows += codecs.run(config)
+        elif area == "validation":
+            rows += validation.run(loads, config)
+        elif area == "producers":
+            rows += await producers.run(bootstrap, loads, config)
+        elif area == "consumers":
+            rows += await consumers.run(bootstrap, loads, config)
+        else:
+            rows += await settings.run(bootstrap, loads, config)
+        print(f"  {area}: {time.perf_counter() - started:.1f} s", flush=True)
+    return rows
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smoke-test sizes, one repeat")
+    parser.add_argument("--area", action="append", choices=AREAS, help="only these areas")
+    parser.add_argument("--bootstrap", help="an existing Kafka cluster (else DQ_SDK_BOOTSTRAP)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    config = Settings.smoke() if args.quick else Settings.full()
+    chosen = args.area or list(AREAS)
+    # librdkafka's and aiokafka's warnings about brokers going away at the end are not results.
+    logging.basicConfig(level=logging.ERROR)
+    existing = args.bootstrap or bootstrap_from_env()
+    broker = None if existing else start_broker()
+    bootstrap = existing or (broker.bootstrap if broker else "")
+    kind = "existing cluster" if existing else f"local tansu (pid {broker.pid if broker else '?'})"
+    print(f"dq-sdk benchmarks ({'quick' if args.quick else 'full'}) against {bootstrap} [{kind}]")
+    try:
+        rows = asyncio.run(run(bootstrap, chosen, config))
+    finally:
+        if broker is not None:
+            broker.stop()
+    env = _report.environment(
+        bootstrap, "existing cluster" if existing else "tansu (memory)", config
+    )
+    print(_report.text(rows))
+    json_path, md_path = _report.write(rows, env, args.out)
+    print(f"written: {json_path} and {md_path}")
+    return 0
