@@ -24,6 +24,7 @@ from . import _headers
 from ._chunking import Reassembler
 from ._exceptions import ConsumerStoppedError, DQError, SchemaMismatchError
 from ._message import WireMessage
+from ._producer import model_headers
 from ._transport import (
     ProducerClient,
     Record,
@@ -339,7 +340,8 @@ class MessageStream(Generic[T]):
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         reassembler = self._subscriber.reassembler
         while True:
-            for lost in reassembler.expired():
+            # Only chunk sets in progress can expire; most streams never have any.
+            for lost in reassembler.expired() if reassembler.pending else ():
                 await self.policy.handle_lost(lost)
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
@@ -417,6 +419,8 @@ def check_announced_model(headers: tuple[tuple[str, bytes], ...], model: type[Wi
     Messages without dq-sdk headers (foreign producers, the seed API without a schema) are
     decoded with the model's encoding and validated, which is the real test anyway.
     """
+    if headers == model_headers(model.encoding, model):
+        return  # exactly what a dq-sdk producer of this model sends: all three match
     schema_id = _headers.header_value(headers, _headers.SCHEMA_ID)
     if schema_id is not None and schema_id != model.schema_id:
         raise SchemaMismatchError(

@@ -8,6 +8,7 @@ The seed's ``DataQueueProducer`` (in :mod:`dq_sdk.dataqueues`) is a shell over
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -167,14 +168,24 @@ def describing_headers(
     encoding: Encoding | None, model: type[WireMessage] | None, extra: _headers.HeadersIn | None
 ) -> list[tuple[str, bytes]]:
     """The self-describing headers (encoding, schema id and version) plus the caller's own."""
+    headers = list(model_headers(encoding, model))
+    if extra:
+        headers.extend(_headers.normalise_headers(extra))
+    return headers
+
+
+@functools.lru_cache(maxsize=256)
+def model_headers(
+    encoding: Encoding | None, model: type[WireMessage] | None
+) -> tuple[tuple[str, bytes], ...]:
+    """The describing headers alone, built once per (encoding, model), not on every send."""
     headers: list[tuple[str, bytes]] = []
     if encoding is not None:
         headers.append((_headers.ENCODING, encoding.value.encode()))
     if model is not None:
         headers.append((_headers.SCHEMA_ID, model.schema_id.encode()))
         headers.append((_headers.SCHEMA_VERSION, model.schema_version.encode()))
-    headers.extend(_headers.normalise_headers(extra))
-    return headers
+    return tuple(headers)
 
 
 class Producer(Generic[M]):
