@@ -139,13 +139,21 @@ class Subscriber:
 
     async def commit(self) -> None:
         if self._processed and not self._auto_commit:
-            offsets, self._processed = self._processed, {}
+            processed, self._processed = self._processed, {}
+            offsets = dict(processed)
             for (topic, partition), offset in offsets.items():
                 # Never commit past the first chunk of a message still being reassembled.
                 pending = self.reassembler.lowest_pending_offset(topic, partition)
                 if pending is not None:
                     offsets[(topic, partition)] = min(offset, pending)
-            await self._client.commit(offsets)
+            try:
+                await self._client.commit(offsets)
+            except BaseException:
+                # Not committed (broker gone, or cancelled by Ctrl-C): keep the offsets for the
+                # next commit, e.g. the one on leaving `async with`, unless newer ones came.
+                for key, offset in processed.items():
+                    self._processed.setdefault(key, offset)
+                raise
         self._last_commit = time.monotonic()
 
     async def next_record(self, timeout_s: float | None = None) -> Record:

@@ -276,6 +276,9 @@ class KafkaConsumerClient:
         self.connect_timeout_s, kafka_options = _split_options(options)
         self._consumer = aiokafka.AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_options)
         self.group_id: str | None = kafka_options.get("group_id")
+        # aiokafka retries a commit for as long as no group coordinator answers, so a dead
+        # broker would hang the caller; bound it as aiokafka bounds any other request.
+        self.commit_timeout_s = int(kafka_options.get("request_timeout_ms", 40_000)) / 1000
 
     async def start(self) -> None:
         try:
@@ -291,7 +294,16 @@ class KafkaConsumerClient:
             raise
 
     async def stop(self) -> None:
-        await _guarded(self._consumer.stop(), "stopping the consumer", bootstrap=self.bootstrap)
+        try:
+            await _guarded(self._consumer.stop(), "stopping the consumer", bootstrap=self.bootstrap)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the caller is being cancelled
+            # aiokafka 0.14, broker gone: stop() cancels a fetch that sits in its retry
+            # back-off and re-raises that fetch's CancelledError, before closing connections.
+            # It is not a cancellation of the caller: finish closing instead.
+            await self._consumer._client.close()
 
     def subscribe(self, topics: Iterable[str]) -> None:
         """Replace the subscription (aiokafka rebalances in the background)."""
@@ -332,7 +344,12 @@ class KafkaConsumerClient:
         arg = None
         if offsets is not None:
             arg = {TopicPartition(t, p): offset for (t, p), offset in offsets.items()}
-        await _guarded(self._consumer.commit(arg), "committing offsets", bootstrap=self.bootstrap)
+        await _guarded(
+            self._consumer.commit(arg),
+            "committing offsets",
+            bootstrap=self.bootstrap,
+            timeout_s=self.commit_timeout_s,
+        )
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         self._consumer.seek(TopicPartition(topic, partition), offset)
