@@ -91,7 +91,12 @@ class TopicInfo:
 
 
 async def _guarded(
-    action: Awaitable[_T], what: str, *, bootstrap: str, timeout_s: float | None = None
+    action: Awaitable[_T],
+    what: str,
+    *,
+    bootstrap: str,
+    timeout_s: float | None = None,
+    sasl: bool = False,
 ) -> _T:
     """Await an aiokafka call, turning its errors and overlong waits into dq-sdk errors."""
     try:
@@ -115,6 +120,15 @@ async def _guarded(
         ) from exc
     except kafka_errors.KafkaError as exc:
         raise KafkaError(f"{what} failed against {bootstrap!r}: {exc}") from exc
+    except (KeyError, ValueError) as exc:
+        if not sasl:
+            raise
+        # aiokafka's SCRAM client fails this way when a broker refuses the login with an
+        # RFC 5802 error ("e=unknown-user", as tansu does) rather than a Kafka error code.
+        raise KafkaError(
+            f"{what}: the broker at {bootstrap!r} refused the SASL login "
+            f"({type(exc).__name__}: {exc}); check sasl_mechanism and the credentials"
+        ) from exc
 
 
 def estimate_wire_size(value: bytes, key: bytes | None, headers: Headers | None) -> int:
@@ -124,6 +138,10 @@ def estimate_wire_size(value: bytes, key: bytes | None, headers: Headers | None)
     alike whichever transport sends it.
     """
     return int(DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, list(headers or ())))
+
+
+def _uses_sasl(kafka_options: Mapping[str, Any]) -> bool:
+    return str(kafka_options.get("security_protocol", "")).startswith("SASL")
 
 
 def _split_options(options: Mapping[str, Any]) -> tuple[float, dict[str, Any]]:
@@ -201,6 +219,7 @@ class KafkaProducerClient:
         self.connect_timeout_s, kafka_options = _split_options(options)
         self.max_request_size: int = int(kafka_options.get("max_request_size", 1_048_576))
         self._producer = aiokafka.AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_options)
+        self._sasl = _uses_sasl(kafka_options)
 
     async def start(self) -> None:
         try:
@@ -209,6 +228,7 @@ class KafkaProducerClient:
                 "starting the producer",
                 bootstrap=self.bootstrap,
                 timeout_s=self.connect_timeout_s,
+                sasl=self._sasl,
             )
         except DQError:
             # aiokafka leaves half-open connections behind when start fails.
@@ -275,6 +295,7 @@ class KafkaConsumerClient:
         self.bootstrap = bootstrap
         self.connect_timeout_s, kafka_options = _split_options(options)
         self._consumer = aiokafka.AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_options)
+        self._sasl = _uses_sasl(kafka_options)
         self.group_id: str | None = kafka_options.get("group_id")
         # aiokafka retries a commit for as long as no group coordinator answers, so a dead
         # broker would hang the caller; bound it as aiokafka bounds any other request.
@@ -287,6 +308,7 @@ class KafkaConsumerClient:
                 "starting the consumer",
                 bootstrap=self.bootstrap,
                 timeout_s=self.connect_timeout_s,
+                sasl=self._sasl,
             )
         except DQError:
             with contextlib.suppress(Exception):
@@ -400,6 +422,7 @@ class KafkaAdminClient:
         self.bootstrap = bootstrap
         self.connect_timeout_s, kafka_options = _split_options(options)
         self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_options)
+        self._sasl = _uses_sasl(kafka_options)
 
     async def start(self) -> None:
         try:
@@ -408,6 +431,7 @@ class KafkaAdminClient:
                 "starting the admin client",
                 bootstrap=self.bootstrap,
                 timeout_s=self.connect_timeout_s,
+                sasl=self._sasl,
             )
         except DQError:
             with contextlib.suppress(Exception):

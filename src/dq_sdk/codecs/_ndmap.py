@@ -113,6 +113,8 @@ def _dtype(wire: object, encoding: Encoding) -> np.dtype[Any]:
         dtype: np.dtype[Any] = npformat.descr_to_dtype(_descr(wire, 0))
     except (TypeError, ValueError, OverflowError, KeyError, IndexError, SyntaxError) as exc:
         raise DecodeError(f"{encoding.value} decoding: bad dtype {wire!r}: {exc}") from exc
+    except DeprecationWarning as exc:  # e.g. the 'a' alias, when warnings are errors
+        raise DecodeError(f"{encoding.value} decoding: deprecated dtype {wire!r}: {exc}") from exc
     check_readable(dtype, encoding)
     return dtype
 

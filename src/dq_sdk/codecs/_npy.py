@@ -126,5 +126,7 @@ def _read_header(
         dtype = npformat.descr_to_dtype(header["descr"])
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
         raise DecodeError(f"npy decoding: invalid header: {exc}") from exc
+    except DeprecationWarning as exc:  # e.g. the 'a' dtype alias, when warnings are errors
+        raise DecodeError(f"npy decoding: deprecated dtype in header: {exc}") from exc
     check_readable(dtype, Encoding.NPY)
     return shape, fortran, dtype, end
