@@ -21,15 +21,22 @@ from typing import Any, ClassVar, Self
 
 from dq_sdk import MessageValidationError, Producer, SchemaIssue
 from dq_sdk.codecs import Encoding
+from dq_sdk.testing import bootstrap_from_env
 
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "_consumer_worker.py"
 
 # Group settings for tests: tansu holds a rebalance for about session_timeout_ms when a member
-# joins (BROKER.md), and a SIGKILLed member stays in the group until its session expires.
-# Real Kafka refuses sessions under 6 s by default, so these are test settings, not defaults.
-SESSION_TIMEOUT_MS = 1500
-HEARTBEAT_INTERVAL_MS = 300
+# joins (BROKER.md), and a SIGKILLed member stays in the group until its session expires, so
+# short sessions keep the tests short. Real Kafka refuses sessions under 6 s by default
+# (group.min.session.timeout.ms): against DQ_SDK_BOOTSTRAP the default is 6 s, and
+# DQ_SDK_TEST_SESSION_TIMEOUT_MS overrides either.
+SESSION_TIMEOUT_MS = int(
+    os.environ.get(
+        "DQ_SDK_TEST_SESSION_TIMEOUT_MS", "6000" if bootstrap_from_env() is not None else "1500"
+    )
+)
+HEARTBEAT_INTERVAL_MS = max(100, SESSION_TIMEOUT_MS // 5)
 
 
 class Seq:

@@ -217,8 +217,12 @@ class DurableBroker:
             process.wait(timeout=10)
         self.broker = None
 
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop tansu, then SeaweedFS (each by its pid); the data stays in ``work_dir``."""
+    def stop(self, timeout_s: float = 3.0) -> None:
+        """Stop tansu, then SeaweedFS (each by its pid); the data stays in ``work_dir``.
+
+        Each gets ``timeout_s`` after SIGTERM, then SIGKILL: SeaweedFS can take over ten
+        seconds to stop after a busy test, and its data survives a SIGKILL too.
+        """
         if self._stopped:
             return
         self._stopped = True
