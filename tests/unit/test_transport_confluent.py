@@ -17,13 +17,11 @@ from dq_sdk import (
     KafkaError,
     Producer,
 )
+from dq_sdk._confluent_common import consumer_config, dq_error, producer_config
 from dq_sdk._transport_confluent import (
     ConfluentConsumerClient,
     ConfluentProducerClient,
     ConfluentRecordMetadata,
-    _dq_error,
-    consumer_config,
-    producer_config,
 )
 from dq_sdk.schemas import PointingNumpyArray
 from dq_sdk.testing._broker import free_port
@@ -141,9 +139,9 @@ def test_record_metadata_has_the_fields_of_aiokafkas() -> None:
 
 
 def test_librdkafka_errors_become_dq_sdk_errors_with_the_address() -> None:
-    timed_out = _dq_error(LibKafkaError(LibKafkaError._MSG_TIMED_OUT), "delivering", "h:1")
+    timed_out = dq_error(LibKafkaError(LibKafkaError._MSG_TIMED_OUT), "delivering", "h:1")
     assert isinstance(timed_out, BrokerUnavailableError) and "'h:1'" in str(timed_out)
-    other = _dq_error(LibKafkaError(LibKafkaError.TOPIC_AUTHORIZATION_FAILED), "sending", "h:1")
+    other = dq_error(LibKafkaError(LibKafkaError.TOPIC_AUTHORIZATION_FAILED), "sending", "h:1")
     assert type(other) is KafkaError and "'h:1'" in str(other)
 
 

@@ -1,0 +1,309 @@
+"""The confluent-kafka consumer behind dq-sdk's consumer protocol (``transport="confluent"``).
+
+librdkafka fetches in its own threads. The client first takes what is already fetched without
+blocking; only when nothing is there does it wait, in a single worker thread (the "lane").
+Every call that may block runs in that lane, so calls on the consumer never overlap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import confluent_kafka
+from confluent_kafka import KafkaError as LibKafkaError
+from confluent_kafka import KafkaException, TopicPartition
+
+from ._confluent_common import blocking, check_reachable, consumer_config, dq_error
+from ._exceptions import BrokerUnavailableError, DQError, KafkaError
+from ._transport import Record
+from ._transport import _split_options as split_options
+
+__all__ = ["ConfluentConsumerClient"]
+
+log = logging.getLogger("dq_sdk.transport.confluent")
+_T = TypeVar("_T")
+
+_CONSUME_BATCH = 1000  # records taken per consume() call
+_MISSING_TOPIC_RETRY_S = 0.5  # group-less subscription: how soon to look again for a topic
+
+
+def _wait_then_drain(consumer: confluent_kafka.Consumer, count: int, timeout_s: float) -> list[Any]:
+    """The first message within ``timeout_s``, then what else is already there.
+
+    ``consume(n, timeout)`` alone would wait the whole timeout unless ``n`` messages arrive.
+    """
+    first = consumer.poll(timeout_s)
+    if first is None:
+        return []
+    return [first, *consumer.consume(count - 1, 0)] if count > 1 else [first]
+
+
+class ConfluentConsumerClient:
+    """A librdkafka consumer behind the :class:`~dq_sdk._transport.ConsumerClient` protocol.
+
+    ``subscribe`` and ``assign`` are plain methods that may be called from another task while
+    a fetch waits; they record what is wanted, and the next fetch applies it in the lane.
+    Without ``group_id`` a subscription is served like aiokafka's: every partition of the
+    topics is assigned by this client (new partitions are picked up on metadata refresh), from
+    ``auto_offset_reset``, with no group join and no commits.
+    """
+
+    def __init__(self, bootstrap: str, **options: Any) -> None:
+        self.bootstrap = bootstrap
+        self.connect_timeout_s, kafka_options = split_options(options)
+        self.group_id: str | None = kafka_options.get("group_id")
+        self._batch = int(kafka_options.get("max_poll_records") or _CONSUME_BATCH)
+        self._metadata_age_s = int(kafka_options.get("metadata_max_age_ms") or 300_000) / 1000
+        # A commit waits for the group coordinator; bound it as aiokafka bounds a request.
+        self.commit_timeout_s = int(kafka_options.get("request_timeout_ms") or 40_000) / 1000
+        self._config = consumer_config(bootstrap, kafka_options)
+        # No group: start where auto_offset_reset says (aiokafka's default is "latest").
+        reset = str(self._config.get("auto.offset.reset", "latest"))
+        self._start_offset = (
+            confluent_kafka.OFFSET_BEGINNING
+            if reset in ("earliest", "smallest", "beginning")
+            else confluent_kafka.OFFSET_END
+        )
+        self._consumer: confluent_kafka.Consumer | None = None
+        self._lane: ThreadPoolExecutor | None = None
+        # Jobs given to the lane and jobs it finished: equal means no call is running there,
+        # even when the coroutine that awaited one was cancelled. Each is written by one thread.
+        self._lane_given = 0
+        self._lane_finished = 0
+        self._inflight: asyncio.Future[list[Any]] | None = None
+        # What the application asked for, and what librdkafka was last told.
+        self._wanted_topics: frozenset[str] = frozenset()
+        self._wanted_pairs: frozenset[tuple[str, int]] | None = None
+        self._dirty = False
+        self._assigned: set[tuple[str, int]] = set()
+        self._refresh_at = float("inf")
+
+    async def start(self) -> None:
+        try:
+            consumer = confluent_kafka.Consumer(self._config)
+        except KafkaException as exc:
+            raise dq_error(exc, "starting the consumer", self.bootstrap) from exc
+        try:
+            await check_reachable(
+                consumer.list_topics,
+                "starting the consumer",
+                self.bootstrap,
+                self.connect_timeout_s,
+            )
+        except BaseException:
+            await asyncio.to_thread(consumer.close)
+            raise
+        self._consumer = consumer
+        self._lane = ThreadPoolExecutor(1, thread_name_prefix="dq-sdk-confluent-consumer")
+
+    async def stop(self) -> None:
+        consumer, lane = self._consumer, self._lane
+        self._consumer = self._lane = None
+        if consumer is None or lane is None:
+            return
+        try:
+            # Waits for a consume still running in the lane; close() must not overlap it.
+            await blocking(consumer.close, "stopping the consumer", self.bootstrap, lane)
+        finally:
+            lane.shutdown(wait=False)
+
+    def _in_lane(self, call: Callable[[], _T], what: str) -> Awaitable[_T]:
+        assert self._lane is not None
+
+        def job() -> _T:
+            try:
+                return call()
+            finally:
+                self._lane_finished += 1
+
+        self._lane_given += 1
+        future = asyncio.get_running_loop().run_in_executor(self._lane, job)
+        return self._guard(future, what)
+
+    async def _guard(self, future: Awaitable[_T], what: str) -> _T:
+        try:
+            return await future
+        except KafkaException as exc:
+            raise dq_error(exc, what, self.bootstrap) from exc
+
+    def _require(self) -> confluent_kafka.Consumer:
+        if self._consumer is None:
+            raise DQError("the consumer is not running: iterate it inside 'async with'")
+        return self._consumer
+
+    def subscribe(self, topics: Iterable[str]) -> None:
+        """Replace the subscription (applied by the next fetch)."""
+        self._wanted_topics, self._wanted_pairs = frozenset(topics), None
+        self._dirty = True
+
+    def assign(self, partitions: Iterable[tuple[str, int]]) -> None:
+        """Replace the assignment with these (topic, partition) pairs; the next fetch applies it."""
+        self._wanted_topics, self._wanted_pairs = frozenset(), frozenset(partitions)
+        self._assigned = set(self._wanted_pairs)
+        self._dirty = True
+
+    def has_topics(self) -> bool:
+        return bool(self._wanted_topics) or bool(self._wanted_pairs)
+
+    def assignment(self) -> list[tuple[str, int]]:
+        return sorted(self._assigned)
+
+    async def _apply(self, consumer: confluent_kafka.Consumer) -> None:
+        """Tell librdkafka what the application last asked for (in the lane)."""
+        self._dirty = False
+        pairs, topics = self._wanted_pairs, self._wanted_topics
+        if pairs is not None:
+            offset = confluent_kafka.OFFSET_INVALID if self.group_id else self._start_offset
+            wanted = [TopicPartition(t, p, offset) for t, p in sorted(pairs)]
+            await self._in_lane(functools.partial(self._reassign, consumer, wanted), "assigning")
+            self._refresh_at = float("inf")
+        elif self.group_id is not None:
+            self._assigned = set()
+            await self._in_lane(
+                functools.partial(self._resubscribe, consumer, sorted(topics)),
+                f"subscribing to {sorted(topics)!r}",
+            )
+        else:
+            self._assigned = set()
+            await self._in_lane(functools.partial(self._reassign, consumer, []), "assigning")
+            await self._refresh(consumer)
+
+    def _resubscribe(self, consumer: confluent_kafka.Consumer, topics: list[str]) -> None:
+        consumer.unassign()  # librdkafka cannot mix a manual assignment with a subscription
+        consumer.subscribe(
+            topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_revoke
+        )
+
+    @staticmethod
+    def _reassign(consumer: confluent_kafka.Consumer, wanted: list[TopicPartition]) -> None:
+        with contextlib.suppress(KafkaException):  # nothing was subscribed
+            consumer.unsubscribe()
+        consumer.assign(wanted)
+
+    async def _refresh(self, consumer: confluent_kafka.Consumer) -> None:
+        """Group-less subscription: assign partitions of the topics that appeared since."""
+        topics = sorted(self._wanted_topics)
+        found: set[tuple[str, int]] = set()
+        missing = False
+        for topic in topics:
+            metadata = await self._in_lane(
+                functools.partial(consumer.list_topics, topic, self.connect_timeout_s),
+                f"reading the partitions of topic {topic!r}",
+            )
+            described = metadata.topics.get(topic)
+            if described is None or described.error is not None or not described.partitions:
+                missing = True  # not created yet: look again soon, as aiokafka does
+                continue
+            found.update((topic, p) for p in described.partitions)
+        new = sorted(found - self._assigned)
+        if new:
+            wanted = [TopicPartition(t, p, self._start_offset) for t, p in new]
+            await self._in_lane(functools.partial(consumer.incremental_assign, wanted), "assigning")
+            self._assigned = self._assigned | set(new)
+        delay = _MISSING_TOPIC_RETRY_S if missing else self._metadata_age_s
+        self._refresh_at = time.monotonic() + delay
+
+    # Rebalance callbacks run in the lane: rebind the set, never mutate one the loop may read.
+    def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        self._assigned = self._assigned | {(tp.topic, tp.partition) for tp in partitions}
+
+    def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        self._assigned = self._assigned - {(tp.topic, tp.partition) for tp in partitions}
+
+    async def fetch(self, timeout_ms: int, max_records: int | None = None) -> list[Record]:
+        """Records that arrived within ``timeout_ms``, in partition order, possibly none."""
+        consumer = self._require()
+        if self._dirty:
+            await self._apply(consumer)
+        elif self._wanted_topics and self.group_id is None and time.monotonic() >= self._refresh_at:
+            await self._refresh(consumer)
+        count = max_records or self._batch
+        if self._inflight is None:
+            if self._lane_finished == self._lane_given:
+                # Already fetched by librdkafka's threads: no thread hop, no wait.
+                messages = consumer.consume(count, 0)
+                if messages:
+                    return self._records(messages)
+            self._inflight = asyncio.ensure_future(
+                self._in_lane(
+                    functools.partial(_wait_then_drain, consumer, count, timeout_ms / 1000),
+                    "fetching messages",
+                )
+            )
+        inflight = self._inflight
+        try:
+            # Shielded: if this caller is cancelled, the next fetch still gets these messages.
+            messages = await asyncio.shield(inflight)
+        finally:
+            if inflight.done():
+                self._inflight = None
+        return self._records(messages)
+
+    def _records(self, messages: list[Any]) -> list[Record]:
+        records = []
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                self._on_error(error)
+                continue
+            topic, partition = message.topic(), message.partition()
+            if (topic, partition) not in self._assigned and self._wanted_pairs is not None:
+                continue  # fetched before an assign_topics() replaced the assignment
+            if self._wanted_topics and topic not in self._wanted_topics:
+                continue  # fetched before an update_topics() replaced the subscription
+            headers = message.headers()
+            kind, stamp = message.timestamp()
+            value = message.value()
+            records.append(
+                Record(
+                    topic,
+                    partition,
+                    message.offset(),
+                    stamp if kind != confluent_kafka.TIMESTAMP_NOT_AVAILABLE else -1,
+                    message.key(),
+                    b"" if value is None else value,
+                    tuple((k, b"" if v is None else v) for k, v in headers) if headers else (),
+                )
+            )
+        return records
+
+    def _on_error(self, error: LibKafkaError) -> None:
+        if error.fatal():
+            raise dq_error(error, "fetching messages", self.bootstrap)
+        if error.code() != LibKafkaError._PARTITION_EOF:
+            # Like aiokafka, a consumer outlives brokers restarting and topics not created yet.
+            log.warning("fetching from %s: %s", self.bootstrap, error.str())
+
+    async def commit(self, offsets: Mapping[tuple[str, int], int] | None = None) -> None:
+        """Commit the next offsets to read (all consumed positions when ``None``)."""
+        if self.group_id is None:
+            return
+        consumer = self._require()
+        if offsets is None:
+            call: Callable[[], Any] = functools.partial(consumer.commit, asynchronous=False)
+        else:
+            listed = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+            call = functools.partial(consumer.commit, offsets=listed, asynchronous=False)
+        try:
+            async with asyncio.timeout(self.commit_timeout_s):
+                await self._in_lane(call, "committing offsets")
+        except TimeoutError as exc:
+            raise BrokerUnavailableError(
+                f"committing offsets: no group coordinator answered at {self.bootstrap!r} "
+                f"within {self.commit_timeout_s:g} s"
+            ) from exc
+        except KafkaError as exc:
+            cause = exc.__cause__
+            if (
+                isinstance(cause, KafkaException)
+                and cause.args[0].code() == LibKafkaError._NO_OFFSET
+            ):
+                return  # nothing consumed since the last commit
+            raise
