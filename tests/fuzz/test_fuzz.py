@@ -20,6 +20,7 @@ from . import _engine
 from ._engine import DECODERS, run
 
 SHORT_RUN = 5_000
+MP = Encoding.MSGPACK_NUMPY
 
 
 @pytest.mark.parametrize("strict", [False, True], ids=["warnings-counted", "warnings-as-errors"])
@@ -53,6 +54,24 @@ def test_a_deprecated_dtype_alias_is_a_decode_error_when_warnings_are_errors(
         warnings.simplefilter("error")
         with pytest.raises(DecodeError, match="deprecated"):
             decode(payload, encoding)
+
+
+_TWO_ZEROS = {b"nd": True, b"type": "<f8", b"kind": b"", b"shape": [2], b"data": bytes(16)}
+
+
+@pytest.mark.parametrize("field", ["format", "version"])
+def test_an_array_where_a_plain_value_belongs_is_a_decode_error(field: str) -> None:
+    """Found by the fuzzer (seed 1): a field the decoder compared with ``==`` held an array,
+    whose elementwise comparison raised numpy's "truth value ... is ambiguous" ValueError."""
+    message: dict[str, object] = {"format": "dq-sdk/xarray", "version": 1, field: _TWO_ZEROS}
+    with pytest.raises(DecodeError):
+        decode(msgpack.packb(message, use_bin_type=True), Encoding.XARRAY)
+
+
+def test_an_array_as_the_kind_of_an_array_map_is_ignored_like_any_kind() -> None:
+    """Same finding in msgpack_numpy: only b"O" in ``kind`` matters (it is refused)."""
+    array = decode(msgpack.packb({**_TWO_ZEROS, b"kind": _TWO_ZEROS}, use_bin_type=True), MP)
+    assert isinstance(array, np.ndarray) and array.tolist() == [0.0, 0.0]
 
 
 def test_the_harness_reports_foreign_exceptions_and_unpickling(

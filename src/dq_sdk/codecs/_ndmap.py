@@ -75,7 +75,10 @@ def from_map(mapping: dict[object, object], limits: DecodeLimits, encoding: Enco
 
 
 def _array(mapping: dict[object, object], limits: DecodeLimits, encoding: Encoding) -> NDArray:
-    if mapping.get(b"kind") == b"O":
+    kind = mapping.get(b"kind")
+    # bin arrives as bytes or memoryview; anything else (a decoded array compares
+    # elementwise, and raises in `if`) is not the pickle marker.
+    if isinstance(kind, bytes | memoryview) and kind == b"O":
         # msgpack-numpy would pickle.loads() this payload: arbitrary code from the wire.
         raise DecodeError(
             f"{encoding.value} decoding refuses an object array (kind 'O'): "

@@ -122,9 +122,14 @@ class XarrayCodec:
     def decode(self, data: Buffer, limits: DecodeLimits = DEFAULT_LIMITS) -> xarray.Dataset:
         xr = _xarray()
         message = unpack(as_view(data, Encoding.XARRAY), limits, Encoding.XARRAY)
-        if not isinstance(message, dict) or message.get("format") != FORMAT:
+        # isinstance first: a decoded array in either place would compare elementwise.
+        if (
+            not isinstance(message, dict)
+            or not isinstance(message.get("format"), str)
+            or message["format"] != FORMAT
+        ):
             raise DecodeError(f"xarray decoding: not a {FORMAT} message")
-        if message.get("version") != VERSION:
+        if not isinstance(message.get("version"), int) or message["version"] != VERSION:
             raise DecodeError(
                 f"xarray decoding: {FORMAT} version {message.get('version')!r} is not "
                 f"supported (this dq-sdk reads version {VERSION})"
