@@ -20,6 +20,7 @@ __all__ = [
     "Settings",
     "best_of",
     "best_time",
+    "best_times",
     "interleaved",
     "ratio_row",
 ]
@@ -138,6 +139,23 @@ def best_time(call: Callable[[], object], budget_s: float, repeats: int) -> floa
     once = max(time.perf_counter() - start, 1e-7)
     number = max(1, min(100_000, int(budget_s / once)))
     return best_of(call, number, repeats)
+
+
+def best_times(
+    calls: Mapping[str, Callable[[], object]], budget_s: float, repeats: int
+) -> dict[str, float]:
+    """Best seconds per call of each of ``calls``, their repeats interleaved (see module)."""
+    numbers = {}
+    for name, call in calls.items():
+        call()  # warm caches and lazy imports outside the timing
+        start = time.perf_counter()
+        call()
+        numbers[name] = max(1, min(100_000, int(budget_s / max(time.perf_counter() - start, 1e-7))))
+    best = dict.fromkeys(calls, float("inf"))
+    for _ in range(repeats):
+        for name, call in calls.items():
+            best[name] = min(best[name], best_of(call, numbers[name], 1))
+    return best
 
 
 def best_of(call: Callable[[], object], number: int, repeats: int) -> float:
