@@ -34,6 +34,7 @@ async def consume(args: argparse.Namespace, out: TextIO) -> int:
         commit_interval_s=args.commit_interval,
         session_timeout_ms=args.session_timeout_ms,
         heartbeat_interval_ms=args.heartbeat_interval_ms,
+        transport=args.transport,
     ) as consumer:
         # Joining the group takes a rebalance; after that, silence means the end.
         timeout = args.first_timeout
@@ -56,6 +57,7 @@ def main() -> int:
     parser.add_argument("--topic", required=True)
     parser.add_argument("--group", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--transport", choices=["aiokafka", "confluent"], default="aiokafka")
     parser.add_argument("--commit-interval", type=float, default=0.2)
     parser.add_argument("--session-timeout-ms", type=int, default=10_000)
     parser.add_argument("--heartbeat-interval-ms", type=int, default=3_000)

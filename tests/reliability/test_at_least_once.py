@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from _reliability_support import (
     Line,
     committed_offsets,
@@ -43,8 +44,9 @@ def first_offsets(lines: list[Line]) -> dict[int, int]:
     return firsts
 
 
+@pytest.mark.parametrize("transport", ["aiokafka", "confluent"])
 def test_sigkill_mid_stream_then_restart_processes_every_message(
-    dq_bootstrap: str, dq_topic_factory: Callable[..., str], tmp_path: Path
+    dq_bootstrap: str, dq_topic_factory: Callable[..., str], tmp_path: Path, transport: str
 ) -> None:
     topic = dq_topic_factory(partitions=PARTITIONS)
     group = f"at-least-once-{uuid.uuid4().hex[:8]}"
@@ -54,7 +56,10 @@ def test_sigkill_mid_stream_then_restart_processes_every_message(
 
     first_out, second_out = tmp_path / "first.txt", tmp_path / "second.txt"
     log = tmp_path / "workers.log"
-    first = spawn_worker(dq_bootstrap, topic, group, first_out, "--idle-exit", "30", log=log)
+    worker_args = ("--transport", transport)
+    first = spawn_worker(
+        dq_bootstrap, topic, group, first_out, *worker_args, "--idle-exit", "30", log=log
+    )
     wait_for_lines(first_out, KILL_AFTER, first, timeout_s=60)
     assert stop_process(first, signal.SIGKILL, timeout_s=10) == -signal.SIGKILL
     before = read_lines(first_out)
@@ -67,7 +72,9 @@ def test_sigkill_mid_stream_then_restart_processes_every_message(
     for partition in range(PARTITIONS):
         assert committed[partition] <= processed_end[partition], (partition, committed)
 
-    second = spawn_worker(dq_bootstrap, topic, group, second_out, "--idle-exit", "3", log=log)
+    second = spawn_worker(
+        dq_bootstrap, topic, group, second_out, *worker_args, "--idle-exit", "3", log=log
+    )
     assert wait_exit(second, timeout_s=90) == 0, log.read_text()
     after = read_lines(second_out)
 
@@ -83,7 +90,8 @@ def test_sigkill_mid_stream_then_restart_processes_every_message(
     assert dupes < 25_000  # at most ~0.2 s of processing (commit_interval_s=0.2)
     total_s = time.monotonic() - started
     print(
-        f"\nat-least-once/SIGKILL: {TOTAL} messages, {PARTITIONS} partitions, killed after "
+        f"\nat-least-once/SIGKILL ({transport}): {TOTAL} messages, {PARTITIONS} partitions, "
+        f"killed after "
         f"{len(before)} processed; duplicates {dupes} (= processed but uncommitted); "
         f"produce {produced_s:.1f} s, whole test {total_s:.1f} s"
     )
