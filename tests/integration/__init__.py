@@ -1,1 +1,1 @@
-"""Tests against a real Kafka-protocol broker (a package, so its conftest has its own module name)."""
+"""Tests against a real Kafka-protocol broker (a package: its conftest needs its own name)."""
