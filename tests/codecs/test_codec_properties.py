@@ -106,7 +106,13 @@ PLAIN = st.recursive(
     | st.binary(),
     lambda children: (
         st.lists(children, max_size=4)
-        | st.dictionaries(st.text(max_size=5) | st.binary(max_size=5), children, max_size=4)
+        # b"nd" is the format's reserved key: a map holding it is read as an array or scalar
+        # map, by msgpack-numpy as by dq-sdk (docs/encodings.md).
+        | st.dictionaries(
+            st.text(max_size=5) | st.binary(max_size=5).filter(lambda k: k != b"nd"),
+            children,
+            max_size=4,
+        )
     ),
     max_leaves=20,
 )

@@ -48,7 +48,8 @@ def test_encoding_values_are_the_sdp_names() -> None:
         "npy",
         "json",
     ]
-    assert dq_sdk.Encoding.UTF8 == "utf-8"
+    assert str(dq_sdk.Encoding.UTF8) == "utf-8"
+    assert isinstance(dq_sdk.Encoding.UTF8, str)
 
 
 def test_package_ships_py_typed() -> None:
