@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -211,6 +211,34 @@ def consumer_client(bootstrap: str, transport: TransportName, **options: Any) ->
     raise ValueError(f"transport must be 'aiokafka' or 'confluent', not {transport!r}")
 
 
+class _Starting(Protocol):
+    bootstrap: str
+    connect_timeout_s: float
+    _sasl: bool
+
+
+async def _start(
+    start: Callable[[], Awaitable[object]],
+    close: Callable[[], Awaitable[object]],
+    what: str,
+    client: _Starting,
+) -> None:
+    """Start an aiokafka client within the connect timeout; close it again if that fails
+    (aiokafka leaves half-open connections behind when start fails)."""
+    try:
+        await _guarded(
+            start(),
+            f"starting {what}",
+            bootstrap=client.bootstrap,
+            timeout_s=client.connect_timeout_s,
+            sasl=client._sasl,
+        )
+    except DQError:
+        with contextlib.suppress(Exception):
+            await close()
+        raise
+
+
 class KafkaProducerClient:
     """A started-on-demand aiokafka producer with typed calls."""
 
@@ -218,23 +246,17 @@ class KafkaProducerClient:
         self.bootstrap = bootstrap
         self.connect_timeout_s, kafka_options = _split_options(options)
         self.max_request_size: int = int(kafka_options.get("max_request_size", 1_048_576))
-        self._producer = aiokafka.AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_options)
+        self._options = kafka_options
+        self._producer: Any = None
         self._sasl = _uses_sasl(kafka_options)
 
     async def start(self) -> None:
-        try:
-            await _guarded(
-                self._producer.start(),
-                "starting the producer",
-                bootstrap=self.bootstrap,
-                timeout_s=self.connect_timeout_s,
-                sasl=self._sasl,
-            )
-        except DQError:
-            # aiokafka leaves half-open connections behind when start fails.
-            with contextlib.suppress(Exception):
-                await self._producer.stop()
-            raise
+        # aiokafka clients bind to the running loop when built, so they are built here: a
+        # dq-sdk producer can be created anywhere, even outside async code, and entered later.
+        self._producer = aiokafka.AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, **self._options
+        )
+        await _start(self._producer.start, self._producer.stop, "the producer", self)
 
     async def stop(self) -> None:
         """Deliver everything pending, then close."""
@@ -294,7 +316,11 @@ class KafkaConsumerClient:
     def __init__(self, bootstrap: str, **options: Any) -> None:
         self.bootstrap = bootstrap
         self.connect_timeout_s, kafka_options = _split_options(options)
-        self._consumer = aiokafka.AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_options)
+        self._options = kafka_options
+        self._consumer: Any = None
+        # Topics chosen before start: applied when the aiokafka consumer is built.
+        self._pending_topics: list[str] | None = None
+        self._pending_partitions: list[tuple[str, int]] | None = None
         self._sasl = _uses_sasl(kafka_options)
         self.group_id: str | None = kafka_options.get("group_id")
         # aiokafka retries a commit for as long as no group coordinator answers, so a dead
@@ -302,18 +328,15 @@ class KafkaConsumerClient:
         self.commit_timeout_s = int(kafka_options.get("request_timeout_ms", 40_000)) / 1000
 
     async def start(self) -> None:
-        try:
-            await _guarded(
-                self._consumer.start(),
-                "starting the consumer",
-                bootstrap=self.bootstrap,
-                timeout_s=self.connect_timeout_s,
-                sasl=self._sasl,
-            )
-        except DQError:
-            with contextlib.suppress(Exception):
-                await self._consumer.stop()
-            raise
+        # Built here, not in __init__: aiokafka binds a client to the loop running when built.
+        self._consumer = aiokafka.AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, **self._options
+        )
+        if self._pending_topics is not None:
+            self.subscribe(self._pending_topics)
+        elif self._pending_partitions is not None:
+            self.assign(self._pending_partitions)
+        await _start(self._consumer.start, self._consumer.stop, "the consumer", self)
 
     async def stop(self) -> None:
         try:
@@ -329,6 +352,9 @@ class KafkaConsumerClient:
 
     def subscribe(self, topics: Iterable[str]) -> None:
         """Replace the subscription (aiokafka rebalances in the background)."""
+        if self._consumer is None:
+            self._pending_topics, self._pending_partitions = list(topics), None
+            return
         try:
             self._consumer.subscribe(topics=list(topics))
         except kafka_errors.KafkaError as exc:
@@ -336,6 +362,9 @@ class KafkaConsumerClient:
 
     def assign(self, partitions: Iterable[tuple[str, int]]) -> None:
         """Replace the assignment with these (topic, partition) pairs."""
+        if self._consumer is None:
+            self._pending_topics, self._pending_partitions = None, list(partitions)
+            return
         pairs = [TopicPartition(topic, partition) for topic, partition in partitions]
         try:
             if self._consumer.subscription():
@@ -345,6 +374,8 @@ class KafkaConsumerClient:
             raise KafkaError(f"assigning {pairs!r} failed: {exc}") from exc
 
     def has_topics(self) -> bool:
+        if self._consumer is None:
+            return bool(self._pending_topics or self._pending_partitions)
         return bool(self._consumer.subscription()) or bool(self._consumer.assignment())
 
     async def fetch(self, timeout_ms: int, max_records: int | None = None) -> list[Record]:
@@ -382,6 +413,8 @@ class KafkaConsumerClient:
         )
 
     def assignment(self) -> list[tuple[str, int]]:
+        if self._consumer is None:
+            return sorted(self._pending_partitions or ())
         return sorted((tp.topic, tp.partition) for tp in self._consumer.assignment())
 
     def highwater(self, topic: str, partition: int) -> int | None:
@@ -421,22 +454,13 @@ class KafkaAdminClient:
     def __init__(self, bootstrap: str, **options: Any) -> None:
         self.bootstrap = bootstrap
         self.connect_timeout_s, kafka_options = _split_options(options)
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_options)
+        self._options = kafka_options
+        self._admin: Any = None
         self._sasl = _uses_sasl(kafka_options)
 
     async def start(self) -> None:
-        try:
-            await _guarded(
-                self._admin.start(),
-                "starting the admin client",
-                bootstrap=self.bootstrap,
-                timeout_s=self.connect_timeout_s,
-                sasl=self._sasl,
-            )
-        except DQError:
-            with contextlib.suppress(Exception):
-                await self._admin.close()
-            raise
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, **self._options)
+        await _start(self._admin.start, self._admin.close, "the admin client", self)
 
     async def stop(self) -> None:
         await _guarded(self._admin.close(), "closing the admin client", bootstrap=self.bootstrap)

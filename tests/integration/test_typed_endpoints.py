@@ -11,6 +11,7 @@ import pytest
 
 from dq_sdk import (
     Consumer,
+    DataQueueAdmin,
     DataQueueConsumer,
     DataQueueProducer,
     Encoding,
@@ -205,3 +206,25 @@ async def test_schema_major_version_mismatch_is_refused(
     ) as consumer:
         with pytest.raises(SchemaMismatchError, match=r"version 2\.0\.0"):
             await consumer.receive(timeout_s=LIMIT_S)
+
+
+def test_endpoints_can_be_built_outside_async_code(dq_bootstrap: str, dq_topic: str) -> None:
+    """aiokafka binds clients to the running loop; dq-sdk builds them on entry instead, so a
+    pipeline can create its producers and consumers in plain (sync) set-up code."""
+    import asyncio
+
+    producer = Producer(PointingNumpyArray, dq_bootstrap, topic=dq_topic)
+    consumer = Consumer(PointingNumpyArray, dq_bootstrap)
+    consumer.assign_topics([(dq_topic, 0)])  # chosen before start: applied on entry
+    admin = DataQueueAdmin(dq_bootstrap)
+
+    async def run() -> PointingNumpyArray:
+        async with admin:
+            assert dq_topic in await admin.list_topics()
+        async with producer:
+            await producer.send(row())
+        async with consumer:
+            assert consumer.assignment() == [(dq_topic, 0)]
+            return (await consumer.receive(timeout_s=LIMIT_S)).value
+
+    assert asyncio.run(run()) == row()

@@ -113,31 +113,34 @@ async def test_ssl_and_sasl_options_arrive_in_every_aiokafka_client() -> None:
         "sasl_plain_username": "dq",
         "sasl_plain_password": "secret",
     }
-    server = "kafka.example:9093"  # never contacted: nothing is started
+    # Nothing listens there: each client is built on entry, fails to connect, and is closed;
+    # the aiokafka objects it built stay behind for inspection.
+    server = f"127.0.0.1:{free_port()}"
     producer = Producer(Seq, server, topic="t", **options)
-    consumer = Consumer(
+    consumer = Consumer(Seq, server, topics=["t"], **options)
+    # Its dead-letter producer starts first, fails, and stops the consumer from being built.
+    dead_lettering = Consumer(
         Seq, server, topics=["t"], on_error="dead_letter", dead_letter_topic="dlq", **options
     )
     seed_producer = DataQueueProducer(server, **options)
     seed_consumer = DataQueueConsumer(server, topics=["t"], **options)
     admin = Admin(server, **options)
+    for endpoint in (producer, consumer, dead_lettering, seed_producer, seed_consumer, admin):
+        with pytest.raises(BrokerUnavailableError):
+            async with endpoint:
+                pass
     producers = {
         "Producer": producer._publisher._client._producer,  # type: ignore[attr-defined]
         # The dead-letter producer inherits the consumer's security settings.
-        "dead letters": consumer.policy._dlq._producer,  # type: ignore[union-attr]
+        "dead letters": dead_lettering.policy._dlq._producer,  # type: ignore[union-attr]
         "DataQueueProducer": seed_producer._publisher._client._producer,  # type: ignore[attr-defined]
     }
     consumers = {
         "Consumer": consumer._subscriber._client._consumer,  # type: ignore[attr-defined]
         "DataQueueConsumer": seed_consumer._subscriber._client._consumer,  # type: ignore[attr-defined]
     }
-    try:
-        for name, kafka in producers.items():
-            assert _security(kafka.client) == options, name
-        for name, kafka in consumers.items():
-            assert _security(kafka._client) == options, name
-        assert _security(admin._client._admin._client) == options, "Admin"
-    finally:  # never started, but aiokafka warns about clients that were not closed
-        for kafka in [*producers.values(), *consumers.values()]:
-            await kafka.stop()
-        await admin._client._admin.close()
+    for name, kafka in producers.items():
+        assert _security(kafka.client) == options, name
+    for name, kafka in consumers.items():
+        assert _security(kafka._client) == options, name
+    assert _security(admin._client._admin._client) == options, "Admin"

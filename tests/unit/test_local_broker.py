@@ -77,3 +77,27 @@ def test_cli_broker_runs_in_foreground_until_interrupted() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_broker_does_not_outlive_a_killed_parent() -> None:
+    """SIGKILL the process that started the broker: the broker goes too (no orphans)."""
+    script = (
+        "from dq_sdk.testing import start_broker; import time; "
+        "b = start_broker(); print(b.pid, b.bootstrap, flush=True); time.sleep(60)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        pid_text, bootstrap = parent.stdout.readline().split()
+        broker_pid = int(pid_text)
+        assert _alive(broker_pid)
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while _alive(broker_pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _alive(broker_pid)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()

@@ -9,6 +9,7 @@ padding or titles decode to their original dtype (msgpack-numpy makes padding a 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -33,13 +34,18 @@ class Unsupported(Exception):
 
 def array_map(array: NDArray, data: bytes | memoryview) -> dict[bytes, object]:
     """The map for ``array`` (whose C-order bytes are ``data``), keys in msgpack-numpy order."""
-    dtype = array.dtype
-    descr: object
-    if dtype.kind == "V":  # structured: the interface description, as msgpack-numpy stores it
-        kind, descr = b"V", dtype.descr
-    else:
-        kind, descr = b"", dtype.str
+    kind, descr = _type_entries(array.dtype)
     return {b"nd": True, b"type": descr, b"kind": kind, b"shape": array.shape, b"data": data}
+
+
+@functools.lru_cache(maxsize=256)
+def _type_entries(dtype: np.dtype[Any]) -> tuple[bytes, object]:
+    """``(kind, type)`` entries of a dtype's map. Cached: ``dtype.descr`` of a structured dtype
+    costs several microseconds, more than the rest of encoding a one-antenna pointing row, and a
+    stream repeats the same few dtypes."""
+    if dtype.kind == "V":  # structured: the interface description, as msgpack-numpy stores it
+        return b"V", dtype.descr
+    return b"", dtype.str
 
 
 def scalar_map(value: np.generic) -> dict[bytes, object]:

