@@ -9,9 +9,9 @@ import pytest
 
 from dq_sdk import (
     Consumer,
-    DQError,
     DataQueueConsumer,
     DataQueueProducer,
+    DQError,
     IncompleteMessageError,
     MessageTooLargeError,
     Producer,

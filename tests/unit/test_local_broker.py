@@ -88,7 +88,7 @@ def test_broker_does_not_outlive_a_killed_parent() -> None:
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         assert parent.stdout is not None
-        pid_text, bootstrap = parent.stdout.readline().split()
+        pid_text, _bootstrap = parent.stdout.readline().split()
         broker_pid = int(pid_text)
         assert _alive(broker_pid)
         parent.kill()
