@@ -17,8 +17,8 @@ from dq_sdk import (
     KafkaError,
     Producer,
 )
-from dq_sdk._confluent_common import consumer_config, dq_error, producer_config
-from dq_sdk._transport_confluent import (
+from dq_sdk._transport._confluent_common import consumer_config, dq_error, producer_config
+from dq_sdk._transport._confluent_producer import (
     ConfluentConsumerClient,
     ConfluentProducerClient,
     ConfluentRecordMetadata,

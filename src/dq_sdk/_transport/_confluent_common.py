@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from confluent_kafka import KafkaError as LibKafkaError
 from confluent_kafka import KafkaException
 
-from ._exceptions import BrokerUnavailableError, DQError, KafkaError
+from .._exceptions import BrokerUnavailableError, DQError, KafkaError
 
 __all__ = [
     "DEFAULT_MAX_REQUEST_SIZE",

@@ -30,12 +30,15 @@ try:
     import confluent_kafka
     from confluent_kafka import KafkaException
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
-    from ._exceptions import MissingDependencyError
+    from .._exceptions import MissingDependencyError
 
     raise MissingDependencyError(
         "confluent-kafka", "confluent", 'the transport="confluent" option'
     ) from exc
 
+from .._exceptions import DQError, KafkaError
+from ._aiokafka import estimate_wire_size
+from ._base import Headers, RecordMetadata, split_options
 from ._confluent_common import (
     DEFAULT_MAX_REQUEST_SIZE,
     blocking,
@@ -45,9 +48,6 @@ from ._confluent_common import (
     producer_config,
 )
 from ._confluent_consumer import ConfluentConsumerClient
-from ._exceptions import DQError, KafkaError
-from ._transport import Headers, RecordMetadata, estimate_wire_size
-from ._transport import _split_options as split_options
 
 __all__ = [
     "ConfluentConsumerClient",

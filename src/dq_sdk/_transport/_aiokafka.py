@@ -1,96 +1,38 @@
-"""The only module that imports aiokafka, and where a transport is chosen.
+"""The aiokafka transport: the only module, with its admin twin, that imports aiokafka.
 
-aiokafka ships no type information, so everything above this module talks to small typed
-wrappers: :class:`KafkaProducerClient`, :class:`KafkaConsumerClient`, :class:`KafkaAdminClient`
-and the :class:`Record` / :class:`RecordMetadata` shapes. aiokafka errors become dq-sdk errors
-here, with the bootstrap address or topic that they concern.
+aiokafka ships no type information, so everything above talks to the small typed wrappers
+here; aiokafka errors become dq-sdk errors with the address or topic they concern. The
+aiokafka objects are built when a client starts, not before: aiokafka binds a client to the
+event loop running when it is built, and dq-sdk endpoints may be created outside async code.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
 import aiokafka
 import aiokafka.errors as kafka_errors
-from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.structs import TopicPartition
 
-from ._exceptions import (
-    BrokerUnavailableError,
-    DQError,
-    KafkaError,
-    UnsupportedByBrokerError,
-)
+from .._exceptions import BrokerUnavailableError, DQError, KafkaError, UnsupportedByBrokerError
+from ._base import Headers, Record, RecordMetadata, split_options, uses_sasl
 
 __all__ = [
-    "DEFAULT_CONNECT_TIMEOUT_S",
-    "Headers",
-    "KafkaAdminClient",
     "KafkaConsumerClient",
     "KafkaProducerClient",
-    "ProducerClient",
-    "ConsumerClient",
-    "TransportName",
-    "consumer_client",
-    "producer_client",
-    "Record",
-    "RecordMetadata",
-    "TopicInfo",
     "estimate_wire_size",
+    "guarded",
+    "start_client",
 ]
 
-#: Which Kafka client library moves the bytes: aiokafka (default, pure asyncio) or
-#: ``"confluent"`` (librdkafka through confluent-kafka; the ``confluent`` extra).
-TransportName = Literal["aiokafka", "confluent"]
-
-#: Bound on how long starting a client may take before the bootstrap address is reported dead.
-DEFAULT_CONNECT_TIMEOUT_S = 15.0
-
-Headers = Sequence[tuple[str, bytes]]
 _T = TypeVar("_T")
 
 
-class RecordMetadata(Protocol):
-    """What a successful send returns (aiokafka's ``RecordMetadata``, a named tuple)."""
-
-    @property
-    def topic(self) -> str: ...
-    @property
-    def partition(self) -> int: ...
-    @property
-    def offset(self) -> int: ...
-    @property
-    def timestamp(self) -> int: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One message as fetched from Kafka, before decoding."""
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp: int
-    key: bytes | None
-    value: bytes
-    headers: tuple[tuple[str, bytes], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class TopicInfo:
-    """A topic as the cluster describes it."""
-
-    name: str
-    partitions: int
-    internal: bool
-
-
-async def _guarded(
+async def guarded(
     action: Awaitable[_T],
     what: str,
     *,
@@ -140,84 +82,13 @@ def estimate_wire_size(value: bytes, key: bytes | None, headers: Headers | None)
     return int(DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, list(headers or ())))
 
 
-def _uses_sasl(kafka_options: Mapping[str, Any]) -> bool:
-    return str(kafka_options.get("security_protocol", "")).startswith("SASL")
-
-
-def _split_options(options: Mapping[str, Any]) -> tuple[float, dict[str, Any]]:
-    kafka_options = dict(options)
-    timeout = float(kafka_options.pop("connect_timeout_s", DEFAULT_CONNECT_TIMEOUT_S))
-    return timeout, kafka_options
-
-
-class ProducerClient(Protocol):
-    """What the producers need from a transport's producer."""
-
-    bootstrap: str
-    max_request_size: int
-
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-    async def flush(self) -> None: ...
-    def wire_size(self, value: bytes, key: bytes | None, headers: Headers | None) -> int: ...
-    async def enqueue(
-        self,
-        topic: str,
-        value: bytes,
-        *,
-        key: bytes | None = None,
-        headers: Headers | None = None,
-        partition: int | None = None,
-        timestamp_ms: int | None = None,
-    ) -> asyncio.Future[RecordMetadata]: ...
-    async def delivered(self, future: Awaitable[RecordMetadata], topic: str) -> RecordMetadata: ...
-
-
-class ConsumerClient(Protocol):
-    """What the consumers need from a transport's consumer."""
-
-    bootstrap: str
-    group_id: str | None
-
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-    def subscribe(self, topics: Iterable[str]) -> None: ...
-    def assign(self, partitions: Iterable[tuple[str, int]]) -> None: ...
-    def has_topics(self) -> bool: ...
-    async def fetch(self, timeout_ms: int, max_records: int | None = None) -> list[Record]: ...
-    async def commit(self, offsets: Mapping[tuple[str, int], int] | None = None) -> None: ...
-    def assignment(self) -> list[tuple[str, int]]: ...
-
-
-def producer_client(bootstrap: str, transport: TransportName, **options: Any) -> ProducerClient:
-    """A producer client of the chosen transport."""
-    if transport == "aiokafka":
-        return KafkaProducerClient(bootstrap, **options)
-    if transport == "confluent":
-        from ._transport_confluent import ConfluentProducerClient
-
-        return ConfluentProducerClient(bootstrap, **options)
-    raise ValueError(f"transport must be 'aiokafka' or 'confluent', not {transport!r}")
-
-
-def consumer_client(bootstrap: str, transport: TransportName, **options: Any) -> ConsumerClient:
-    """A consumer client of the chosen transport."""
-    if transport == "aiokafka":
-        return KafkaConsumerClient(bootstrap, **options)
-    if transport == "confluent":
-        from ._transport_confluent import ConfluentConsumerClient
-
-        return ConfluentConsumerClient(bootstrap, **options)
-    raise ValueError(f"transport must be 'aiokafka' or 'confluent', not {transport!r}")
-
-
 class _Starting(Protocol):
     bootstrap: str
     connect_timeout_s: float
     _sasl: bool
 
 
-async def _start(
+async def start_client(
     start: Callable[[], Awaitable[object]],
     close: Callable[[], Awaitable[object]],
     what: str,
@@ -226,7 +97,7 @@ async def _start(
     """Start an aiokafka client within the connect timeout; close it again if that fails
     (aiokafka leaves half-open connections behind when start fails)."""
     try:
-        await _guarded(
+        await guarded(
             start(),
             f"starting {what}",
             bootstrap=client.bootstrap,
@@ -244,11 +115,11 @@ class KafkaProducerClient:
 
     def __init__(self, bootstrap: str, **options: Any) -> None:
         self.bootstrap = bootstrap
-        self.connect_timeout_s, kafka_options = _split_options(options)
+        self.connect_timeout_s, kafka_options = split_options(options)
         self.max_request_size: int = int(kafka_options.get("max_request_size", 1_048_576))
         self._options = kafka_options
         self._producer: Any = None
-        self._sasl = _uses_sasl(kafka_options)
+        self._sasl = uses_sasl(kafka_options)
 
     async def start(self) -> None:
         # aiokafka clients bind to the running loop when built, so they are built here: a
@@ -256,14 +127,14 @@ class KafkaProducerClient:
         self._producer = aiokafka.AIOKafkaProducer(
             bootstrap_servers=self.bootstrap, **self._options
         )
-        await _start(self._producer.start, self._producer.stop, "the producer", self)
+        await start_client(self._producer.start, self._producer.stop, "the producer", self)
 
     async def stop(self) -> None:
         """Deliver everything pending, then close."""
-        await _guarded(self._producer.stop(), "stopping the producer", bootstrap=self.bootstrap)
+        await guarded(self._producer.stop(), "stopping the producer", bootstrap=self.bootstrap)
 
     async def flush(self) -> None:
-        await _guarded(self._producer.flush(), "flushing the producer", bootstrap=self.bootstrap)
+        await guarded(self._producer.flush(), "flushing the producer", bootstrap=self.bootstrap)
 
     def wire_size(self, value: bytes, key: bytes | None, headers: Headers | None) -> int:
         """The size aiokafka compares with ``max_request_size`` for one message."""
@@ -281,7 +152,7 @@ class KafkaProducerClient:
     ) -> asyncio.Future[RecordMetadata]:
         """Put one message in the producer's batch; the future resolves on delivery."""
         if partition is not None:
-            known = await _guarded(
+            known = await guarded(
                 self._producer.partitions_for(topic),
                 f"reading the partitions of topic {topic!r}",
                 bootstrap=self.bootstrap,
@@ -292,7 +163,7 @@ class KafkaProducerClient:
                     topic=topic,
                     partition=partition,
                 )
-        future: asyncio.Future[RecordMetadata] = await _guarded(
+        future: asyncio.Future[RecordMetadata] = await guarded(
             self._producer.send(
                 topic,
                 value,
@@ -307,7 +178,7 @@ class KafkaProducerClient:
         return future
 
     async def delivered(self, future: Awaitable[RecordMetadata], topic: str) -> RecordMetadata:
-        return await _guarded(future, f"delivering to topic {topic!r}", bootstrap=self.bootstrap)
+        return await guarded(future, f"delivering to topic {topic!r}", bootstrap=self.bootstrap)
 
 
 class KafkaConsumerClient:
@@ -315,13 +186,13 @@ class KafkaConsumerClient:
 
     def __init__(self, bootstrap: str, **options: Any) -> None:
         self.bootstrap = bootstrap
-        self.connect_timeout_s, kafka_options = _split_options(options)
+        self.connect_timeout_s, kafka_options = split_options(options)
         self._options = kafka_options
         self._consumer: Any = None
         # Topics chosen before start: applied when the aiokafka consumer is built.
         self._pending_topics: list[str] | None = None
         self._pending_partitions: list[tuple[str, int]] | None = None
-        self._sasl = _uses_sasl(kafka_options)
+        self._sasl = uses_sasl(kafka_options)
         self.group_id: str | None = kafka_options.get("group_id")
         # aiokafka retries a commit for as long as no group coordinator answers, so a dead
         # broker would hang the caller; bound it as aiokafka bounds any other request.
@@ -336,11 +207,11 @@ class KafkaConsumerClient:
             self.subscribe(self._pending_topics)
         elif self._pending_partitions is not None:
             self.assign(self._pending_partitions)
-        await _start(self._consumer.start, self._consumer.stop, "the consumer", self)
+        await start_client(self._consumer.start, self._consumer.stop, "the consumer", self)
 
     async def stop(self) -> None:
         try:
-            await _guarded(self._consumer.stop(), "stopping the consumer", bootstrap=self.bootstrap)
+            await guarded(self._consumer.stop(), "stopping the consumer", bootstrap=self.bootstrap)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
@@ -380,7 +251,7 @@ class KafkaConsumerClient:
 
     async def fetch(self, timeout_ms: int, max_records: int | None = None) -> list[Record]:
         """Records that arrived within ``timeout_ms``, in partition order, possibly none."""
-        batches = await _guarded(
+        batches = await guarded(
             self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records),
             "fetching messages",
             bootstrap=self.bootstrap,
@@ -397,7 +268,7 @@ class KafkaConsumerClient:
         arg = None
         if offsets is not None:
             arg = {TopicPartition(t, p): offset for (t, p), offset in offsets.items()}
-        await _guarded(
+        await guarded(
             self._consumer.commit(arg),
             "committing offsets",
             bootstrap=self.bootstrap,
@@ -408,7 +279,7 @@ class KafkaConsumerClient:
         self._consumer.seek(TopicPartition(topic, partition), offset)
 
     async def seek_to_beginning(self) -> None:
-        await _guarded(
+        await guarded(
             self._consumer.seek_to_beginning(), "seeking to beginning", bootstrap=self.bootstrap
         )
 
@@ -446,88 +317,3 @@ def _header_pairs(raw: Any) -> tuple[tuple[str, bytes], ...]:
         if type(pair) is not tuple or type(pair[0]) is not str or type(pair[1]) is not bytes:
             return tuple((str(k), bytes(v)) for k, v in pairs)
     return pairs
-
-
-class KafkaAdminClient:
-    """Topic administration with typed results."""
-
-    def __init__(self, bootstrap: str, **options: Any) -> None:
-        self.bootstrap = bootstrap
-        self.connect_timeout_s, kafka_options = _split_options(options)
-        self._options = kafka_options
-        self._admin: Any = None
-        self._sasl = _uses_sasl(kafka_options)
-
-    async def start(self) -> None:
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, **self._options)
-        await _start(self._admin.start, self._admin.close, "the admin client", self)
-
-    async def stop(self) -> None:
-        await _guarded(self._admin.close(), "closing the admin client", bootstrap=self.bootstrap)
-
-    async def list_topics(self) -> list[str]:
-        topics = await _guarded(
-            self._admin.list_topics(), "listing topics", bootstrap=self.bootstrap
-        )
-        return sorted(str(t) for t in topics)
-
-    async def describe_topics(self, names: Sequence[str]) -> list[TopicInfo]:
-        """Describe topics that exist (metadata requests would auto-create missing ones)."""
-        if not names:
-            return []
-        raw = await _guarded(
-            self._admin.describe_topics(list(names)), "describing topics", bootstrap=self.bootstrap
-        )
-        return [
-            TopicInfo(
-                name=str(item["topic"]),
-                partitions=len(item["partitions"]),
-                internal=bool(item["is_internal"]),
-            )
-            for item in raw
-        ]
-
-    async def create_topics(
-        self, topics: Mapping[str, int], replication_factor: int, config: Mapping[str, str]
-    ) -> None:
-        new = [
-            NewTopic(name, partitions, replication_factor, topic_configs=dict(config))
-            for name, partitions in topics.items()
-        ]
-        response = await _guarded(
-            self._admin.create_topics(new), "creating topics", bootstrap=self.bootstrap
-        )
-        _raise_for_topic_errors(response.topic_errors, "creating", already_ok=True)
-
-    async def create_partitions(self, topics: Mapping[str, int]) -> None:
-        request = {name: NewPartitions(total) for name, total in topics.items()}
-        response = await _guarded(
-            self._admin.create_partitions(request),
-            f"raising the partition count of {sorted(topics)!r}",
-            bootstrap=self.bootstrap,
-        )
-        _raise_for_topic_errors(response.topic_errors, "adding partitions to")
-
-    async def delete_topics(self, names: Sequence[str]) -> None:
-        response = await _guarded(
-            self._admin.delete_topics(list(names)), "deleting topics", bootstrap=self.bootstrap
-        )
-        _raise_for_topic_errors(response.topic_error_codes, "deleting")
-
-
-_TOPIC_ALREADY_EXISTS = 36
-
-
-def _raise_for_topic_errors(
-    entries: Iterable[Sequence[Any]], verb: str, *, already_ok: bool = False
-) -> None:
-    problems = []
-    for entry in entries:
-        name, code = entry[0], entry[1]
-        if code == 0 or (already_ok and code == _TOPIC_ALREADY_EXISTS):
-            continue
-        error = kafka_errors.for_code(code)
-        detail = entry[2] if len(entry) > 2 and entry[2] else error.description
-        problems.append(f"{name!r}: {error.__name__} ({detail})")
-    if problems:
-        raise KafkaError(f"{verb} topics failed: " + "; ".join(problems))

@@ -20,10 +20,9 @@ import confluent_kafka
 from confluent_kafka import KafkaError as LibKafkaError
 from confluent_kafka import KafkaException, TopicPartition
 
+from .._exceptions import BrokerUnavailableError, DQError, KafkaError
+from ._base import Record, split_options
 from ._confluent_common import blocking, check_reachable, consumer_config, dq_error
-from ._exceptions import BrokerUnavailableError, DQError, KafkaError
-from ._transport import Record
-from ._transport import _split_options as split_options
 
 __all__ = ["ConfluentConsumerClient"]
 

@@ -1,0 +1,100 @@
+"""Topic administration on aiokafka's admin client, with typed results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import aiokafka.errors as kafka_errors
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+
+from .._exceptions import KafkaError
+from ._aiokafka import guarded, start_client
+from ._base import TopicInfo, split_options, uses_sasl
+
+__all__ = ["KafkaAdminClient"]
+
+
+class KafkaAdminClient:
+    """Topic administration with typed results."""
+
+    def __init__(self, bootstrap: str, **options: Any) -> None:
+        self.bootstrap = bootstrap
+        self.connect_timeout_s, kafka_options = split_options(options)
+        self._options = kafka_options
+        self._admin: Any = None
+        self._sasl = uses_sasl(kafka_options)
+
+    async def start(self) -> None:
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, **self._options)
+        await start_client(self._admin.start, self._admin.close, "the admin client", self)
+
+    async def stop(self) -> None:
+        await guarded(self._admin.close(), "closing the admin client", bootstrap=self.bootstrap)
+
+    async def list_topics(self) -> list[str]:
+        topics = await guarded(
+            self._admin.list_topics(), "listing topics", bootstrap=self.bootstrap
+        )
+        return sorted(str(t) for t in topics)
+
+    async def describe_topics(self, names: Sequence[str]) -> list[TopicInfo]:
+        """Describe topics that exist (metadata requests would auto-create missing ones)."""
+        if not names:
+            return []
+        raw = await guarded(
+            self._admin.describe_topics(list(names)), "describing topics", bootstrap=self.bootstrap
+        )
+        return [
+            TopicInfo(
+                name=str(item["topic"]),
+                partitions=len(item["partitions"]),
+                internal=bool(item["is_internal"]),
+            )
+            for item in raw
+        ]
+
+    async def create_topics(
+        self, topics: Mapping[str, int], replication_factor: int, config: Mapping[str, str]
+    ) -> None:
+        new = [
+            NewTopic(name, partitions, replication_factor, topic_configs=dict(config))
+            for name, partitions in topics.items()
+        ]
+        response = await guarded(
+            self._admin.create_topics(new), "creating topics", bootstrap=self.bootstrap
+        )
+        _raise_for_topic_errors(response.topic_errors, "creating", already_ok=True)
+
+    async def create_partitions(self, topics: Mapping[str, int]) -> None:
+        request = {name: NewPartitions(total) for name, total in topics.items()}
+        response = await guarded(
+            self._admin.create_partitions(request),
+            f"raising the partition count of {sorted(topics)!r}",
+            bootstrap=self.bootstrap,
+        )
+        _raise_for_topic_errors(response.topic_errors, "adding partitions to")
+
+    async def delete_topics(self, names: Sequence[str]) -> None:
+        response = await guarded(
+            self._admin.delete_topics(list(names)), "deleting topics", bootstrap=self.bootstrap
+        )
+        _raise_for_topic_errors(response.topic_error_codes, "deleting")
+
+
+_TOPIC_ALREADY_EXISTS = 36
+
+
+def _raise_for_topic_errors(
+    entries: Iterable[Sequence[Any]], verb: str, *, already_ok: bool = False
+) -> None:
+    problems = []
+    for entry in entries:
+        name, code = entry[0], entry[1]
+        if code == 0 or (already_ok and code == _TOPIC_ALREADY_EXISTS):
+            continue
+        error = kafka_errors.for_code(code)
+        detail = entry[2] if len(entry) > 2 and entry[2] else error.description
+        problems.append(f"{name!r}: {error.__name__} ({detail})")
+    if problems:
+        raise KafkaError(f"{verb} topics failed: " + "; ".join(problems))
