@@ -13,7 +13,7 @@ Codecs are public on their own in :mod:`dq_sdk.codecs`; test helpers in :mod:`dq
 from importlib.metadata import PackageNotFoundError, version
 
 from ._admin import Admin, TopicInfo, TopicSpec
-from ._consumer import Consumer, OnError, Received
+from ._consumer import Consumer, Received
 from ._exceptions import (
     BrokerUnavailableError,
     CodecError,
@@ -32,6 +32,7 @@ from ._exceptions import (
 )
 from ._message import WireMessage
 from ._models import StructuredArray
+from ._policy import OnError
 from ._producer import Producer
 from ._transport import RecordMetadata
 from .codecs import Encoding

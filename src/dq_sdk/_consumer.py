@@ -12,37 +12,26 @@ committed. A crash therefore re-delivers, never skips (at-least-once).
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Generic, Literal, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from . import _headers
 from ._chunking import Reassembler
 from ._exceptions import ConsumerStoppedError, DQError, SchemaMismatchError
 from ._message import WireMessage
+from ._policy import BadMessagePolicy, OnError
 from ._producer import model_headers
-from ._transport import (
-    ProducerClient,
-    Record,
-    TransportName,
-    consumer_client,
-    producer_client,
-)
+from ._transport import Record, TransportName, consumer_client
 from .codecs import decode
 
-__all__ = ["BadMessagePolicy", "Consumer", "OnError", "Received", "Subscriber"]
-
-log = logging.getLogger("dq_sdk.consumer")
+__all__ = ["Consumer", "MessageStream", "Received", "Subscriber"]
 
 M = TypeVar("M", bound=WireMessage)
 T = TypeVar("T")
-
-#: What to do with a message that does not decode or validate.
-OnError = Literal["raise", "skip", "dead_letter"]
 
 _POLL_MS = 100
 _EXPIRY_CHECK_S = 0.1
@@ -182,88 +171,6 @@ class Subscriber:
         return self._in_hand
 
 
-class BadMessagePolicy:
-    """Decides what happens to a message that fails to decode or validate."""
-
-    def __init__(
-        self,
-        on_error: OnError,
-        dead_letter_topic: str | None,
-        server: str,
-        transport: TransportName = "aiokafka",
-        **kafka_options: Any,
-    ) -> None:
-        if on_error not in ("raise", "skip", "dead_letter"):
-            raise ValueError(f"on_error must be 'raise', 'skip' or 'dead_letter', not {on_error!r}")
-        if on_error == "dead_letter" and not dead_letter_topic:
-            raise ValueError("on_error='dead_letter' needs dead_letter_topic=")
-        self.on_error = on_error
-        self.dead_letter_topic = dead_letter_topic
-        self.skipped = 0
-        self.dead_lettered = 0
-        self._dlq: ProducerClient | None = None
-        if on_error == "dead_letter":
-            self._dlq = producer_client(server, transport, **_producer_safe(kafka_options))
-
-    async def start(self) -> None:
-        if self._dlq is not None:
-            await self._dlq.start()
-
-    async def stop(self) -> None:
-        if self._dlq is not None:
-            await self._dlq.stop()
-
-    async def handle_lost(self, error: DQError) -> None:
-        """A message that cannot be handed over at all (an incomplete chunk set)."""
-        if self.on_error == "raise":
-            raise error
-        self.skipped += 1
-        log.warning("lost a chunked message: %s", error)
-
-    async def handle(self, record: Record, error: DQError) -> None:
-        """Raise, log, or dead-letter the record; returning means: go on with the stream."""
-        error.located(topic=record.topic, partition=record.partition, offset=record.offset)
-        if self.on_error == "raise":
-            raise error
-        if self.on_error == "skip":
-            self.skipped += 1
-            log.warning("skipped a bad message: %s", error)
-            return
-        assert self._dlq is not None and self.dead_letter_topic is not None
-        headers = [
-            *record.headers,
-            ("dq-error", str(error).encode("utf-8", errors="replace")),
-            ("dq-error-type", type(error).__name__.encode()),
-            ("dq-source-topic", record.topic.encode()),
-            ("dq-source-partition", str(record.partition).encode()),
-            ("dq-source-offset", str(record.offset).encode()),
-        ]
-        future = await self._dlq.enqueue(
-            self.dead_letter_topic, record.value, key=record.key, headers=headers
-        )
-        await self._dlq.delivered(future, self.dead_letter_topic)
-        self.dead_lettered += 1
-        log.warning("dead-lettered a bad message to %r: %s", self.dead_letter_topic, error)
-
-
-def _producer_safe(kafka_options: dict[str, Any]) -> dict[str, Any]:
-    """Options that also make sense for the dead-letter producer (security, timeouts)."""
-    shared = (
-        "security_protocol",
-        "ssl_context",
-        "sasl_mechanism",
-        "sasl_plain_username",
-        "sasl_plain_password",
-        "sasl_kerberos_service_name",
-        "sasl_kerberos_domain_name",
-        "sasl_oauth_token_provider",
-        "client_id",
-        "request_timeout_ms",
-        "connect_timeout_s",
-    )
-    return {k: v for k, v in kafka_options.items() if k in shared}
-
-
 class MessageStream(Generic[T]):
     """Shared lifecycle and iteration: records in, converted values out, bad ones by policy."""
 
@@ -366,7 +273,8 @@ class MessageStream(Generic[T]):
                 whole = self._subscriber.reassembler.add(record)
                 if whole is None:
                     continue  # a chunk of a message not yet complete
-                return self.convert(whole)
+                record = whole  # a bad whole message is handled (dead-lettered) whole
+                return self.convert(record)
             except DQError as error:
                 await self.policy.handle(record, error)
 

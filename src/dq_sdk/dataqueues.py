@@ -12,10 +12,11 @@ from types import TracebackType
 from typing import Any, Self, TypeGuard
 
 from ._admin import Admin
-from ._consumer import MessageStream, OnError
+from ._consumer import MessageStream
 from ._exceptions import DQError, EncodeError
 from ._headers import HeadersIn
 from ._message import WireMessage
+from ._policy import OnError
 from ._producer import Publisher, describing_headers
 from ._transport import Record, RecordMetadata
 from ._validation import validate as validate_value

@@ -234,3 +234,21 @@ async def test_reassembly_buffer_is_bounded(dq_bootstrap: str, dq_topic: str) ->
     ) as consumer:
         with pytest.raises(IncompleteMessageError, match="max_reassembly_bytes=262144"):
             await consumer.receive(timeout_s=LIMIT_S)
+
+
+async def test_a_bad_chunked_message_is_dead_lettered_whole(
+    dq_bootstrap: str, dq_topic_factory: Callable[..., str]
+) -> None:
+    topic, dead = dq_topic_factory(), dq_topic_factory()
+    garbage = bytes(range(256)) * 40  # 10 KiB that is no npy payload
+    async with DataQueueProducer(dq_bootstrap, topic=topic, chunk_size=4096) as producer:
+        await producer.send(garbage)
+    async with DataQueueConsumer(
+        dq_bootstrap, topics=[topic], encoding="npy", on_error="dead_letter", dead_letter_topic=dead
+    ) as consumer:
+        with pytest.raises(TimeoutError):
+            await consumer.receive(timeout_s=1.0)
+        assert consumer.policy.dead_lettered == 1
+    async with DataQueueConsumer(dq_bootstrap, topics=[dead]) as dlq:
+        _, letter = await dlq.receive(timeout_s=LIMIT_S)
+    assert letter == garbage
