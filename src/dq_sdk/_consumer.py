@@ -298,9 +298,11 @@ class Consumer(MessageStream[Received[M]]):
         auto_offset_reset: str = "earliest",
         on_error: OnError = "raise",
         dead_letter_topic: str | None = None,
+        transport: TransportName = "aiokafka",
         **kafka_options: Any,
     ) -> None:
         self.model = model
+        kafka_options["transport"] = transport
         super().__init__(
             server,
             topics=topics,

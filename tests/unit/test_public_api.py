@@ -67,3 +67,15 @@ def test_every_error_is_a_dq_error() -> None:
     assert issubclass(dq_sdk.MessageValidationError, TypeError)
     assert issubclass(dq_sdk.MissingDependencyError, ImportError)
     assert issubclass(dq_sdk.DecodeError, ValueError)
+
+
+@pytest.mark.parametrize(
+    "module_name", ["dq_sdk", "dq_sdk.codecs", "dq_sdk.schemas", "dq_sdk.testing"]
+)
+def test_api_reference_names_every_public_name(module_name: str) -> None:
+    from pathlib import Path
+
+    reference = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    module = importlib.import_module(module_name)
+    missing = [name for name in module.__all__ if f"`{name}" not in reference]
+    assert missing == [], f"docs/api.md does not mention {missing}"
