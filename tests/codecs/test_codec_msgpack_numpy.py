@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from dq_sdk import DecodeError, EncodeError
-from dq_sdk.codecs import DecodeLimits, Encoding, decode, encode
+from dq_sdk.codecs import DecodeLimits, Encoding, _ndmap, decode, encode
+from dq_sdk.codecs._msgpack_numpy import COPY_BELOW, unpack
 
 MP: Final = Encoding.MSGPACK_NUMPY
 
@@ -443,3 +444,93 @@ def test_impossible_code_points_are_a_decode_error(wire_type: object, payload: b
     # numpy would build the array and raise SystemError later, when a str is made from it.
     with pytest.raises(DecodeError, match="code point over U\\+10FFFF"):
         decode(array_map([1], payload, wire_type), MP)
+
+
+# --- small messages: msgpack-python's C unpacker, arrays copied -----------------------------
+
+
+def message_of_size(size: int) -> bytes:
+    """A message of exactly ``size`` bytes: one uint8 array (over 64 KiB, fixed overhead)."""
+    overhead = len(encode(np.zeros(2**17, np.uint8), MP)) - 2**17
+    data = encode(np.arange(size - overhead, dtype=np.uint8), MP)
+    assert len(data) == size
+    return data
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_messages_under_the_threshold_are_copied_over_it_viewed(kind: type[Any]) -> None:
+    for size, viewed in ((COPY_BELOW - 1, False), (COPY_BELOW, True), (COPY_BELOW + 1, True)):
+        buffer = kind(message_of_size(size))
+        array = decode(buffer, MP)
+        assert isinstance(array, np.ndarray) and not array.flags.writeable
+        assert np.shares_memory(array, np.frombuffer(buffer, np.uint8)) is viewed, size
+        assert same(array, np.arange(array.size, dtype=np.uint8))
+
+
+def test_a_copied_array_does_not_change_with_its_buffer() -> None:
+    buffer = bytearray(encode({"a": np.arange(4.0)}, MP))
+    decoded = decode(buffer, MP)
+    assert isinstance(decoded, dict)
+    buffer[-8:] = b"\xff" * 8
+    assert same(decoded["a"], np.arange(4.0))
+
+
+REFUSED = {
+    "object kind": msgpack_numpy.packb(np.array([1, "a"], dtype=object)),
+    "object field": array_map([1], b"\0" * 16, [["a", "<f8"], ["b", "|O"]]),
+    "size mismatch": array_map([3], b"\0" * 16),
+    "100 GB claim": array_map([100_000, 125_000], b"\0" * 8),
+    "bad dtype": array_map([1], b"\0" * 8, "<f99"),
+    "code point": array_map([1], b"a\0\0\0" + (0x110000).to_bytes(4, "little"), "<U2"),
+    "bad nd": msgpack.packb({b"nd": 1, b"data": b""}, use_bin_type=True),
+    "bad complex": msgpack.packb({b"complex": True, b"data": "1+"}, use_bin_type=True),
+    "truncated": encode({"a": np.arange(3.0)}, MP)[:-1],
+    "trailing": encode({"a": np.arange(3.0)}, MP) + b"\0",
+    "int key": msgpack.packb({1: b"x"}, use_bin_type=True),
+    "too deep": b"\x91" * 1025 + b"\xc4\x01x",
+    "bin over max": b"\x91\xc6\xff\xff\xff\xff\x00",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_both_paths_refuse_alike(name: str) -> None:
+    data = memoryview(REFUSED[name])
+    limits = DecodeLimits()
+    errors = []
+    for copy_below in (len(data) + 1, 0):  # the C path, the reader
+        with pytest.raises(DecodeError) as caught:
+            unpack(data, limits, MP, copy_below=copy_below)
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1]
+
+
+def test_limits_bind_the_c_path_too() -> None:
+    data = memoryview(encode([list(range(11)), b"0123456789", "x" * 10, np.zeros(2)], MP))
+    assert len(data) < COPY_BELOW
+    for limits in (DecodeLimits(max_container_len=10), DecodeLimits(max_array_bytes=9)):
+        with pytest.raises(DecodeError):
+            unpack(data, limits, MP)
+    decoded = unpack(data, DecodeLimits(max_container_len=11, max_array_bytes=16), MP)
+    assert isinstance(decoded, list) and same(decoded[3], np.zeros(2))
+
+
+def test_record_dtypes_are_parsed_once_when_canonical() -> None:
+    array = pointing(1)
+    key = _ndmap._record_key([list(field) for field in POINTING_DTYPE.descr])
+    assert key is not None
+    decoded = decode(encode(array, MP), MP)
+    assert isinstance(decoded, np.ndarray) and same(decoded, array)
+    assert _ndmap._RECORDS[key] == POINTING_DTYPE
+    again = decode(encode(array, MP), MP)
+    assert isinstance(again, np.ndarray) and again.dtype is decoded.dtype
+    # Not the dtype's own description (an alias, a title, a subarray): parsed every time.
+    for wire_type, size in (
+        ([["a", "S1"]], 1),
+        ([[["t", "a"], "<f8"]], 8),
+        ([["a", "<f8", [2]]], 16),
+    ):
+        decoded = decode(array_map([1], b"\0" * size, wire_type), MP)
+        assert isinstance(decoded, np.ndarray) and decoded.dtype.names == ("a",)
+    assert (("a", "S1"),) not in _ndmap._RECORDS  # numpy's own name for it is "|S1"
+    assert _ndmap._record_key([[["t", "a"], "<f8"]]) is None
+    assert _ndmap._record_key([["a", "<f8", [2]]]) is None
