@@ -100,6 +100,11 @@ def test_msgpack_numpy_round_trip_and_interop(array: Array) -> None:
         assert same(array, msgpack_numpy.unpackb(data)["array"])
     if exports_a_buffer(array.dtype):
         assert data == msgpack_numpy.packb(message)
+    # A message that is the array itself is written by its own path (cached map head).
+    alone = encode(array, Encoding.MSGPACK_NUMPY)
+    assert same(array, decode(alone, Encoding.MSGPACK_NUMPY))
+    if exports_a_buffer(array.dtype):
+        assert alone == msgpack_numpy.packb(array)
 
 
 PLAIN = st.recursive(

@@ -19,6 +19,7 @@ either accepts it (its bounds are the same, so this is rare) or explains what is
 from __future__ import annotations
 
 from functools import lru_cache, partial
+from typing import Any
 
 # msgpack ships no type information (and the project's mypy config does not list it).
 import msgpack  # type: ignore[import-untyped]
@@ -30,7 +31,7 @@ from ._base import DEFAULT_LIMITS, Buffer, as_view, child_path, describe
 from ._encoding import Encoding
 from ._limits import DecodeLimits
 from ._msgpack_reader import MapHook, read
-from ._ndmap import Unsupported, array_map, complex_map, from_map, scalar_map
+from ._ndmap import Unsupported, array_map, array_map_of, complex_map, from_map, scalar_map
 
 __all__ = ["COPY_BELOW", "MsgpackNumpyCodec", "pack", "unpack"]
 
@@ -57,7 +58,8 @@ class _Writer:
         if isinstance(value, np.ndarray):
             if value.dtype.hasobject or value.dtype.kind == "T" or value.nbytes > _INLINE_MAX:
                 raise _Descend
-            return array_map(value, data_buffer(value))
+            # tobytes: the C-order bytes, like data_buffer, and faster for a few KiB.
+            return array_map(value, value.tobytes())
         if isinstance(value, np.generic):
             return scalar_map(value)
         if isinstance(value, complex):
@@ -97,28 +99,45 @@ class _Writer:
                 self.emit(item, f"{path}[{index}]", depth + 1)
 
     def _array(self, array: NDArray, path: str) -> None:
-        check_carriable(array.dtype, self.encoding, path or "<root>")
-        data = data_buffer(array)
-        size = len(data)
-        if size >= 2**32:
-            raise EncodeError(
-                f"{self.name} encoding: the array at {path or '<root>'} has {size} bytes; "
-                "a msgpack bin holds at most 4 GiB - 1"
-            )
-        # Pack the map with an empty bin last (c4 00), then swap in the real bin header and
-        # the array's own memory: identical bytes to packing the map with the data inline.
-        head = self.packer.pack(array_map(array, b""))
-        if size < 2**8:
-            bin_header = b"\xc4" + size.to_bytes(1, "big")
-        elif size < 2**16:
-            bin_header = b"\xc5" + size.to_bytes(2, "big")
-        else:
-            bin_header = b"\xc6" + size.to_bytes(4, "big")
-        self.chunks += [head[:-2], bin_header, data]
+        self.chunks += _array_chunks(array, path, self.encoding)
+
+
+def _array_chunks(array: NDArray, path: str, encoding: Encoding) -> list[bytes | memoryview]:
+    """The map of ``array`` as chunks: everything up to the bin's data, the bin header, data."""
+    check_carriable(array.dtype, encoding, path or "<root>")
+    # A small array is copied (tobytes is cheaper than exporting a view); a large one is not.
+    data = array.tobytes() if array.nbytes <= _INLINE_MAX else data_buffer(array)
+    size = len(data)
+    if size >= 2**32:
+        raise EncodeError(
+            f"{encoding.value} encoding: the array at {path or '<root>'} has {size} bytes; "
+            "a msgpack bin holds at most 4 GiB - 1"
+        )
+    if size < 2**8:
+        bin_header = b"\xc4" + size.to_bytes(1, "big")
+    elif size < 2**16:
+        bin_header = b"\xc5" + size.to_bytes(2, "big")
+    else:
+        bin_header = b"\xc6" + size.to_bytes(4, "big")
+    return [_map_head(array.dtype, array.shape), bin_header, data]
+
+
+@lru_cache(maxsize=256)
+def _map_head(dtype: np.dtype[Any], shape: tuple[int, ...]) -> bytes:
+    """The packed array map up to its data's bin header, once per dtype and shape.
+
+    Packed with an empty bin last (c4 00), which is cut off: with the real bin header and the
+    array's memory after it, the bytes are those of packing the map with the data inline.
+    (Equal dtypes have the same ``str`` and ``descr``, so they may share an entry.)
+    """
+    head: bytes = msgpack.packb(array_map_of(dtype, shape, b""), use_bin_type=True)
+    return head[:-2]
 
 
 def pack(value: object, encoding: Encoding = Encoding.MSGPACK_NUMPY) -> bytes:
     """msgpack-numpy bytes of ``value``; ``encoding`` names the caller in errors."""
+    if isinstance(value, np.ndarray):  # a message that is one array: no writer needed
+        return b"".join(_array_chunks(value, "", encoding))
     writer = _Writer(encoding)
     writer.emit(value, "", 0)
     chunks = writer.chunks

@@ -21,7 +21,7 @@ from ._arrays import NDArray, check_readable, checked_shape, readonly_view
 from ._encoding import Encoding
 from ._limits import DecodeLimits
 
-__all__ = ["Unsupported", "array_map", "complex_map", "from_map", "scalar_map"]
+__all__ = ["Unsupported", "array_map", "array_map_of", "complex_map", "from_map", "scalar_map"]
 
 # Nested structured dtypes deeper than this are not data anyone sends; the bound keeps the
 # recursive descr reader far from Python's stack limit.
@@ -35,8 +35,15 @@ class Unsupported(Exception):
 
 def array_map(array: NDArray, data: bytes | memoryview) -> dict[bytes, object]:
     """The map for ``array`` (whose C-order bytes are ``data``), keys in msgpack-numpy order."""
-    kind, descr = _type_entries(array.dtype)
-    return {b"nd": True, b"type": descr, b"kind": kind, b"shape": array.shape, b"data": data}
+    return array_map_of(array.dtype, array.shape, data)
+
+
+def array_map_of(
+    dtype: np.dtype[Any], shape: tuple[int, ...], data: bytes | memoryview
+) -> dict[bytes, object]:
+    """The map for an array of ``dtype`` and ``shape`` whose C-order bytes are ``data``."""
+    kind, descr = _type_entries(dtype)
+    return {b"nd": True, b"type": descr, b"kind": kind, b"shape": shape, b"data": data}
 
 
 @functools.lru_cache(maxsize=256)
