@@ -94,6 +94,74 @@ class Publisher:
             timestamp_ms=timestamp_ms,
         )
 
+    async def publish_many(
+        self,
+        topic: str,
+        payloads: Sequence[bytes],
+        *,
+        key: bytes | str | None = None,
+        headers: Sequence[tuple[str, bytes]] = (),
+        partition: int | None = None,
+    ) -> list[RecordMetadata]:
+        """Send many payloads with the transport's batch call; their metadata, in order.
+
+        Every size is checked before anything is sent, so a message over the limit means none
+        of the batch is sent. Payloads over ``chunk_size`` go as chunks (the path of
+        :meth:`publish`), in their place in the sequence; runs of the others go to the
+        client's ``enqueue_many``, which puts each where a single send would.
+        """
+        if not self._started:
+            raise DQError("the producer is not running: use it inside 'async with'", topic=topic)
+        raw_key = _key_bytes(key)
+        header_list = list(headers)
+        chunk_size = self.chunk_size
+        limit = self._client.max_request_size
+        chunked = [chunk_size is not None and len(p) > chunk_size for p in payloads]
+        # The size estimate grows with the value by its length plus a few bytes of varints
+        # (at most 8 under 4 GiB): a value that fits with 16 to spare needs no exact estimate.
+        fits = limit - self._client.wire_size(b"", raw_key, header_list) - 16
+        for payload, is_chunked in zip(payloads, chunked, strict=True):
+            if not is_chunked and len(payload) > fits:  # chunks are checked as they are sent
+                size = self._client.wire_size(payload, raw_key, header_list)
+                if size > limit:
+                    raise MessageTooLargeError(size, limit, topic=topic)
+        results: list[RecordMetadata] = []
+        # In input order: a run's future (its messages' metadata), or a chunked message's.
+        parts: list[asyncio.Future[list[RecordMetadata]] | RecordMetadata] = []
+        try:
+            start = 0
+            for index in range(len(payloads) + 1):
+                if index < len(payloads) and not chunked[index]:
+                    continue
+                if index > start:
+                    run = await self._client.enqueue_many(
+                        topic,
+                        payloads[start:index],
+                        key=raw_key,
+                        headers=header_list,
+                        partition=partition,
+                    )
+                    parts.append(run)
+                if index < len(payloads):
+                    metadata = await self._publish_chunked(
+                        topic, payloads[index], key=key, headers=header_list, partition=partition
+                    )
+                    parts.append(metadata)
+                start = index + 1
+            for part in parts:
+                if isinstance(part, asyncio.Future):
+                    results += await self._client.delivered(part, topic)
+                else:
+                    results.append(part)
+        except BaseException as exc:
+            for part in parts:  # nobody reads the rest now: drop their outcome quietly
+                if isinstance(part, asyncio.Future):
+                    part.add_done_callback(_retrieve)
+            if isinstance(exc, DQError):
+                raise exc.located(topic=topic) from exc.__cause__
+            raise
+        return results
+
     async def delivered(self, future: asyncio.Future[RecordMetadata], topic: str) -> RecordMetadata:
         try:
             return await self._client.delivered(future, topic)
@@ -165,6 +233,11 @@ class Publisher:
             metadata = await self.delivered(future, topic)
         assert metadata is not None
         return metadata
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def describing_headers(
@@ -312,16 +385,10 @@ class Producer(Generic[M]):
         """
         target = self._topic(topic)
         payloads = [self.encode(message, topic=target) for message in messages]
-        common_headers = describing_headers(self.model.encoding, self.model, headers)
-        futures = [
-            await self._publisher.enqueue(
-                target,
-                payload,
-                key=key,
-                headers=common_headers,
-                partition=partition,
-                timestamp_ms=None,
-            )
-            for payload in payloads
-        ]
-        return [await self._publisher.delivered(future, target) for future in futures]
+        return await self._publisher.publish_many(
+            target,
+            payloads,
+            key=key,
+            headers=describing_headers(self.model.encoding, self.model, headers),
+            partition=partition,
+        )

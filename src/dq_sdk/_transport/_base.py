@@ -4,9 +4,9 @@ producers and consumers are written against, and option handling. No Kafka libra
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT_S",
@@ -19,7 +19,11 @@ __all__ = [
     "TransportName",
     "split_options",
     "uses_sasl",
+    "when_all",
 ]
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 #: Which Kafka client library moves the bytes: aiokafka (default, pure asyncio) or
 #: ``"confluent"`` (librdkafka through confluent-kafka; the ``confluent`` extra).
@@ -96,7 +100,62 @@ class ProducerClient(Protocol):
         partition: int | None = None,
         timestamp_ms: int | None = None,
     ) -> asyncio.Future[RecordMetadata]: ...
-    async def delivered(self, future: Awaitable[RecordMetadata], topic: str) -> RecordMetadata: ...
+    async def enqueue_many(
+        self,
+        topic: str,
+        values: Sequence[bytes],
+        *,
+        key: bytes | None = None,
+        headers: Headers | None = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+    ) -> asyncio.Future[list[RecordMetadata]]:
+        """Queue every value, in order, as ``enqueue`` would one by one (same partitions,
+        same order within a partition); the future gives each one's metadata in the order of
+        ``values`` once all are delivered, or the first failure (await it with ``delivered``).
+        Nothing is checked for size here: the caller has done it."""
+        ...
+
+    async def delivered(self, future: Awaitable[_T], topic: str) -> _T:
+        """The result of an ``enqueue``/``enqueue_many`` future; failures as dq-sdk errors."""
+        ...
+
+
+def when_all(
+    futures: Sequence[asyncio.Future[_T]], finish: Callable[[list[_T]], _R]
+) -> asyncio.Future[_R]:
+    """A future of ``finish(results)`` once every future is done, or of the first failure in
+    the order of ``futures``. Every failure is retrieved (no "exception was never retrieved"
+    warnings), and no future is waited on by a task of its own."""
+    outer: asyncio.Future[_R] = asyncio.get_running_loop().create_future()
+    remaining = len(futures)
+
+    def settle() -> None:
+        error: BaseException | None = None
+        for future in futures:
+            failure = asyncio.CancelledError() if future.cancelled() else future.exception()
+            error = error or failure
+        if outer.done():
+            return
+        if error is not None:
+            outer.set_exception(error)
+            return
+        try:
+            outer.set_result(finish([future.result() for future in futures]))
+        except Exception as exc:  # a bug in finish must not be lost in a callback
+            outer.set_exception(exc)
+
+    def one_done(_: object) -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining == 0:
+            settle()
+
+    if not futures:
+        settle()
+    for future in futures:
+        future.add_done_callback(one_done)
+    return outer
 
 
 class ConsumerClient(Protocol):

@@ -23,8 +23,8 @@ import functools
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable
-from typing import Any, NamedTuple
+from collections.abc import Awaitable, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 try:
     import confluent_kafka
@@ -38,7 +38,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from .._exceptions import DQError, KafkaError
 from ._aiokafka import estimate_wire_size
-from ._base import Headers, RecordMetadata, split_options
+from ._base import Headers, RecordMetadata, split_options, when_all
 from ._confluent_common import (
     DEFAULT_MAX_REQUEST_SIZE,
     blocking,
@@ -58,6 +58,8 @@ __all__ = [
 ]
 
 # How long the poll thread waits for a delivery report; bounds how long stop() waits for it.
+_T = TypeVar("_T")
+
 _POLL_S = 0.02
 _STOP_FLUSH_S = 330.0  # over librdkafka's default message.timeout.ms (300 s): every report comes
 _QUEUE_FULL_WAIT_S = 60.0  # how long enqueue waits for room in librdkafka's local queue
@@ -265,5 +267,42 @@ class ConfluentProducerClient:
                 partition=partition,
             )
 
-    async def delivered(self, future: Awaitable[RecordMetadata], topic: str) -> RecordMetadata:
+    async def delivered(self, future: Awaitable[_T], topic: str) -> _T:
         return await future
+
+    async def enqueue_many(
+        self,
+        topic: str,
+        values: Sequence[bytes],
+        *,
+        key: bytes | None = None,
+        headers: Headers | None = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+    ) -> asyncio.Future[list[RecordMetadata]]:
+        """``enqueue`` for each value in order (``produce()`` only queues, and librdkafka
+        batches by itself); the awaitable gives their metadata in the same order."""
+        header_list = list(headers or ())
+        futures: list[asyncio.Future[RecordMetadata]] = []
+        try:
+            for value in values:
+                futures.append(
+                    await self.enqueue(
+                        topic,
+                        value,
+                        key=key,
+                        headers=header_list,
+                        partition=partition,
+                        timestamp_ms=timestamp_ms,
+                    )
+                )
+        except BaseException:
+            for future in futures:  # queued already; nobody will read their reports now
+                future.add_done_callback(_retrieve)
+            raise
+        return when_all(futures, list)
+
+
+def _retrieve(future: asyncio.Future[RecordMetadata]) -> None:
+    if not future.cancelled():
+        future.exception()
