@@ -306,12 +306,15 @@ class Producer(Generic[M]):
         topic: str | None = None,
         validate: bool = True,
         chunk_size: int | None = None,
+        transport: TransportName = "aiokafka",
         **kafka_options: Any,
     ) -> None:
         self.model = model
         self.topic = topic
         self.validate = validate
-        self._publisher = Publisher(server, chunk_size=chunk_size, **kafka_options)
+        self._publisher = Publisher(
+            server, chunk_size=chunk_size, transport=transport, **kafka_options
+        )
 
     async def __aenter__(self) -> Self:
         await self._publisher.start()

@@ -29,5 +29,6 @@ def not_a_message_model(server: str) -> None:
 
 def wrong_option_types(server: str) -> None:
     Producer(PointingNumpyArray, server, topic=3)  # E: arg-type
+    Producer(PointingNumpyArray, server, transport="kafka-python")  # E: arg-type
     Consumer(MetricPayload, server, on_error="ignore")  # E: arg-type
     Consumer(MetricPayload, server, transport="kafka-python")  # E: arg-type
