@@ -38,6 +38,8 @@ __all__ = ["COPY_BELOW", "MsgpackNumpyCodec", "pack", "unpack"]
 # Below this, an array is packed inside msgpack-python's buffer: two copies of a few KiB
 # cost less than the chunk bookkeeping.
 _INLINE_MAX = 64 * 1024
+# Up to this, array data is copied with tobytes rather than exported as a view.
+_COPY_MAX = 4 * 1024
 # msgpack-python's Packer refuses deeper nesting; the writer's own descent stops there too.
 _MAX_DEPTH = 511
 
@@ -58,8 +60,7 @@ class _Writer:
         if isinstance(value, np.ndarray):
             if value.dtype.hasobject or value.dtype.kind == "T" or value.nbytes > _INLINE_MAX:
                 raise _Descend
-            # tobytes: the C-order bytes, like data_buffer, and faster for a few KiB.
-            return array_map(value, value.tobytes())
+            return array_map(value, _data(value))
         if isinstance(value, np.generic):
             return scalar_map(value)
         if isinstance(value, complex):
@@ -105,8 +106,7 @@ class _Writer:
 def _array_chunks(array: NDArray, path: str, encoding: Encoding) -> list[bytes | memoryview]:
     """The map of ``array`` as chunks: everything up to the bin's data, the bin header, data."""
     check_carriable(array.dtype, encoding, path or "<root>")
-    # A small array is copied (tobytes is cheaper than exporting a view); a large one is not.
-    data = array.tobytes() if array.nbytes <= _INLINE_MAX else data_buffer(array)
+    data = _data(array)
     size = len(data)
     if size >= 2**32:
         raise EncodeError(
@@ -120,6 +120,12 @@ def _array_chunks(array: NDArray, path: str, encoding: Encoding) -> list[bytes |
     else:
         bin_header = b"\xc6" + size.to_bytes(4, "big")
     return [_map_head(array.dtype, array.shape), bin_header, data]
+
+
+def _data(array: NDArray) -> bytes | memoryview:
+    """The array's C-order bytes: a copy when small (``tobytes`` costs less than exporting a
+    view, about 0.1 against 0.9 us), else a view when the array is contiguous."""
+    return array.tobytes() if array.nbytes <= _COPY_MAX else data_buffer(array)
 
 
 @lru_cache(maxsize=256)
