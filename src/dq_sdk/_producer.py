@@ -22,6 +22,7 @@ from ._models._structured import StructuredArray, StructuredRow
 from ._transport import RecordMetadata, TransportName, producer_client
 from ._validation import validate as validate_value
 from .codecs import Encoding, encode
+from .codecs._msgpack_numpy import pack_rows
 
 __all__ = ["Producer", "Publisher"]
 
@@ -347,6 +348,27 @@ class Producer(Generic[M]):
         except DQError as exc:
             raise exc.located(topic=topic) from exc
 
+    def _encode_all(self, messages: list[M], topic: str) -> list[bytes]:
+        """``[self.encode(m) for m in messages]``, the same bytes; rows of a structured model
+        are made into one array and packed at once (a third of the time per row)."""
+        model = self.model
+        if (
+            isinstance(model, type)
+            and issubclass(model, StructuredRow)
+            and model.encoding is Encoding.MSGPACK_NUMPY
+            and len(messages) > 1
+        ):
+            # Each row's own wire value would be a fresh 1-row array built with the row dtype
+            # itself, which validation passes in every case (see _passes_validation): this
+            # array holds exactly those rows, or is None when that cannot be proven.
+            array = model.wire_rows(messages)
+            if array is not None:
+                try:
+                    return pack_rows(array)
+                except DQError as exc:
+                    raise exc.located(topic=topic) from exc
+        return [self.encode(message, topic=topic) for message in messages]
+
     async def send(
         self,
         message: M,
@@ -387,7 +409,7 @@ class Producer(Generic[M]):
         means none of the batch is sent.
         """
         target = self._topic(topic)
-        payloads = [self.encode(message, topic=target) for message in messages]
+        payloads = self._encode_all(list(messages), target)
         return await self._publisher.publish_many(
             target,
             payloads,

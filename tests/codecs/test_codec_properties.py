@@ -100,6 +100,9 @@ def test_msgpack_numpy_round_trip_and_interop(array: Array) -> None:
         assert same(array, msgpack_numpy.unpackb(data)["array"])
     if exports_a_buffer(array.dtype):
         assert data == msgpack_numpy.packb(message)
+    if array.ndim == 1:  # one message per row, each a 1-row array (Producer.send_batch)
+        rows = [encode(array[i : i + 1], Encoding.MSGPACK_NUMPY) for i in range(len(array))]
+        assert _msgpack_numpy.pack_rows(array) == rows
     # A message that is the array itself is written by its own path (cached map head).
     alone = encode(array, Encoding.MSGPACK_NUMPY)
     assert same(array, decode(alone, Encoding.MSGPACK_NUMPY))

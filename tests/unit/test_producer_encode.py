@@ -91,3 +91,33 @@ def test_arrays_of_one_dtype_and_many_shapes_encode_exactly(rows: int) -> None:
         array = np.zeros(n, dtype=PointingNumpyArray.numpy_dtype())
         array["antenna_name"] = "SKA"
         assert encode(array, Encoding.MSGPACK_NUMPY) == msgpack_numpy.packb(array)
+
+
+def rows(count: int) -> list[PointingNumpyArray]:
+    return [
+        PointingNumpyArray(**{**ROW, "antenna_name": f"SKA{i:03d}", "xel_offset": i * 0.25})
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize("model", [PointingNumpyArray, OneField])
+def test_a_batch_of_rows_encodes_as_each_row_would(model: type[StructuredRow]) -> None:
+    producer = Producer(model, NOWHERE, topic="t")
+    if model is OneField:
+        batch: list[Any] = [OneField(power=p) for p in (1.5, -0.0, float("nan"))]
+    else:
+        batch = rows(50)
+    assert model.wire_rows(batch) is not None  # the one-array path is taken
+    assert producer._encode_all(batch, "t") == [producer.encode(row) for row in batch]
+
+
+def test_rows_whose_wire_value_is_their_own_are_encoded_one_by_one() -> None:
+    assert TwoRows.wire_rows([TwoRows(**ROW)] * 2) is None  # to_wire overridden
+    mixed: list[Any] = [*rows(2), TwoRows(**ROW)]  # a subclass among the rows
+    assert PointingNumpyArray.wire_rows(mixed) is None
+    producer = Producer(PointingNumpyArray, NOWHERE, topic="t")
+    assert producer._encode_all(mixed[:2], "t") == [producer.encode(r) for r in mixed[:2]]
+    with pytest.raises(MessageValidationError, match="1-d"):
+        Producer(TwoRows, NOWHERE, topic="t")._encode_all([TwoRows(**ROW)] * 2, "t")
+    with pytest.raises(TypeError, match="cannot send OneField"):
+        producer._encode_all([*rows(1), OneField(power=1.0)], "t")  # type: ignore[list-item]

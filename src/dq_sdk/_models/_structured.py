@@ -9,7 +9,7 @@ row, so validating a message costs the same for 1 or 10,000 antennas.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
 import numpy as np
@@ -73,6 +73,18 @@ class StructuredRow(Message):
 
     def to_wire(self) -> StructuredNDArray:
         return self.to_numpy()
+
+    @classmethod
+    def wire_rows(cls, rows: Sequence[object]) -> StructuredNDArray | None:
+        """One array whose row ``i`` is what ``rows[i].to_wire()`` holds, made in one call; or
+        None unless every row is exactly a ``cls`` whose wire value this class builds itself
+        (``to_wire``/``to_numpy`` not overridden), so that the two cannot differ."""
+        if cls.to_wire is not StructuredRow.to_wire or cls.to_numpy is not StructuredRow.to_numpy:
+            return None
+        if not hasattr(cls, "_numpy_dtype") or any(type(row) is not cls for row in rows):
+            return None
+        values = cls._values
+        return np.array([values(row) for row in rows], dtype=cls._numpy_dtype)
 
     @classmethod
     def from_wire(cls, value: object) -> Self:

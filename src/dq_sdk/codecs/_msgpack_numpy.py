@@ -33,7 +33,7 @@ from ._limits import DecodeLimits
 from ._msgpack_reader import MapHook, read
 from ._ndmap import Unsupported, array_map, array_map_of, complex_map, from_map, scalar_map
 
-__all__ = ["COPY_BELOW", "MsgpackNumpyCodec", "pack", "unpack"]
+__all__ = ["COPY_BELOW", "MsgpackNumpyCodec", "pack", "pack_rows", "unpack"]
 
 # Below this, an array is packed inside msgpack-python's buffer: two copies of a few KiB
 # cost less than the chunk bookkeeping.
@@ -113,13 +113,27 @@ def _array_chunks(array: NDArray, path: str, encoding: Encoding) -> list[bytes |
             f"{encoding.value} encoding: the array at {path or '<root>'} has {size} bytes; "
             "a msgpack bin holds at most 4 GiB - 1"
         )
+    return [_map_head(array.dtype, array.shape), _bin_header(size), data]
+
+
+def _bin_header(size: int) -> bytes:
     if size < 2**8:
-        bin_header = b"\xc4" + size.to_bytes(1, "big")
-    elif size < 2**16:
-        bin_header = b"\xc5" + size.to_bytes(2, "big")
-    else:
-        bin_header = b"\xc6" + size.to_bytes(4, "big")
-    return [_map_head(array.dtype, array.shape), bin_header, data]
+        return b"\xc4" + size.to_bytes(1, "big")
+    if size < 2**16:
+        return b"\xc5" + size.to_bytes(2, "big")
+    return b"\xc6" + size.to_bytes(4, "big")
+
+
+def pack_rows(array: NDArray, encoding: Encoding = Encoding.MSGPACK_NUMPY) -> list[bytes]:
+    """One message per row of a 1-d array, each that row as a 1-row array: the bytes of
+    ``pack(array[i:i + 1])`` for every ``i``, made from one copy of the array's data."""
+    if array.ndim != 1:
+        raise ValueError(f"pack_rows takes a 1-d array, not {array.ndim}-d")
+    check_carriable(array.dtype, encoding, "<root>")
+    size = array.dtype.itemsize
+    prefix = _map_head(array.dtype, (1,)) + _bin_header(size)
+    data = array.tobytes()
+    return [prefix + data[start : start + size] for start in range(0, size * len(array), size)]
 
 
 def _data(array: NDArray) -> bytes | memoryview:
