@@ -82,7 +82,9 @@ def decode(
 def decode(data: Buffer, encoding: Encoding | str, *, limits: DecodeLimits | None = None) -> object:
     """The value in ``data`` (``bytes``, ``bytearray`` or ``memoryview``).
 
-    Arrays (``npy``, ``msgpack_numpy``) are read-only views of ``data``, not copies. Every
+    Decoded arrays are read-only. They are views of ``data``, not copies, for ``npy``,
+    ``xarray`` and ``msgpack_numpy`` messages of 256 KiB or more; smaller ``msgpack_numpy``
+    messages are read by msgpack's C unpacker and their small arrays copied. Every
     claimed size is checked against ``limits`` (default ``DecodeLimits()``) before anything
     is allocated. A literal :class:`Encoding` member gives the precise type: ``str`` for
     ``UTF8``/``ASCII``, an ndarray for ``NPY``, an ``xarray.Dataset`` for ``XARRAY``.
