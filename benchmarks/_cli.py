@@ -1,4 +1,5 @@
-"""``python -m benchmarks [--quick] [--area AREA ...] [--bootstrap HOST:PORT] [--out DIR]``.
+"""``python -m benchmarks [--quick] [--area AREA ...] [--payload NAME ...] [--bootstrap HOST:PORT]
+[--out DIR]``.
 
 Uses ``DQ_SDK_BOOTSTRAP`` (or ``--bootstrap``) when given; otherwise starts a local tansu broker
 on 127.0.0.1 and stops it by its pid at the end.
@@ -25,9 +26,12 @@ AREAS = ("codecs", "validation", "producers", "consumers", "settings")
 RESULTS = Path(__file__).parent / "results"
 
 
-async def run(bootstrap: str, chosen: Sequence[str], config: Settings) -> list[Row]:
-    """Every chosen area, in a fixed order; broker-free areas first."""
-    loads = payloads(config)
+async def run(
+    bootstrap: str, chosen: Sequence[str], config: Settings, only: Sequence[str] = ()
+) -> list[Row]:
+    """Every chosen area, in a fixed order; broker-free areas first. ``only``: payloads whose
+    names start with one of these (all when empty)."""
+    loads = [p for p in payloads(config) if not only or p.name.startswith(tuple(only))]
     rows: list[Row] = []
     for area in AREAS:
         if area not in chosen:
@@ -51,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smoke-test sizes, one repeat")
     parser.add_argument("--area", action="append", choices=AREAS, help="only these areas")
+    parser.add_argument(
+        "--payload", action="append", default=[], help="only payloads named so, e.g. 'row'"
+    )
     parser.add_argument("--bootstrap", help="an existing Kafka cluster (else DQ_SDK_BOOTSTRAP)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     return parser
@@ -68,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     kind = "existing cluster" if existing else f"local tansu (pid {broker.pid if broker else '?'})"
     print(f"dq-sdk benchmarks ({'quick' if args.quick else 'full'}) against {bootstrap} [{kind}]")
     try:
-        rows = asyncio.run(run(bootstrap, chosen, config))
+        rows = asyncio.run(run(bootstrap, chosen, config, args.payload))
     finally:
         if broker is not None:
             broker.stop()

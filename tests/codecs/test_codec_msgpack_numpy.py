@@ -6,7 +6,7 @@ import os
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import msgpack  # type: ignore[import-untyped]
 import msgpack_numpy
@@ -446,13 +446,53 @@ def test_impossible_code_points_are_a_decode_error(wire_type: object, payload: b
         decode(array_map([1], payload, wire_type), MP)
 
 
+TOP = "\U0010ffff"  # the last code point: valid, and easy to find in the message's bytes
+TEXT_LAYOUTS: dict[str, tuple[Any, Any]] = {
+    # name: (dtype, how to fill every text value of an array of it with TOP)
+    "plain": ("<U3", lambda a: a.fill(TOP)),
+    "big-endian plain": (">U3", lambda a: a.fill(TOP)),
+    "record": ([("x", "<f8"), ("a", "<U3")], lambda a: a["a"].fill(TOP)),
+    "big-endian field": ([("a", ">U2"), ("x", "<i2")], lambda a: a["a"].fill(TOP)),
+    "text subarray": ([("x", "u1"), ("a", "<U2", (3,))], lambda a: a["a"].fill(TOP)),
+    "nested record": (
+        [("x", "u1"), ("r", [("y", "u1"), ("a", "<U2")])],
+        lambda a: a["r"]["a"].fill(TOP),
+    ),
+    "records in a subarray": (
+        [("x", "u1"), ("r", [("a", "<U2")], (2,))],
+        lambda a: a["r"]["a"].fill(TOP),
+    ),
+}
+
+
+@pytest.mark.parametrize("rows", [1, 1000])  # under and over the bytewise check's size
+@pytest.mark.parametrize("layout", sorted(TEXT_LAYOUTS))
+def test_every_text_field_is_checked_for_impossible_code_points(layout: str, rows: int) -> None:
+    dtype, fill = TEXT_LAYOUTS[layout]
+    array = np.zeros(rows, dtype=dtype)
+    fill(array)
+    data = encode(array, MP)
+    assert same(decode(data, MP), array)
+    # Make the last text code unit of the last row 0x110000, in that field's byte order.
+    order: Literal["little", "big"] = (
+        "little" if data.rfind((0x10FFFF).to_bytes(4, "little")) >= 0 else "big"
+    )
+    where = data.rfind((0x10FFFF).to_bytes(4, order))
+    assert where >= 0
+    impossible = (0x110000).to_bytes(4, order)
+    bad = data[:where] + impossible + data[where + 4 :]
+    with pytest.raises(DecodeError, match="code point over U\\+10FFFF"):
+        decode(bad, MP)
+
+
 # --- small messages: msgpack-python's C unpacker, arrays copied -----------------------------
 
 
 def message_of_size(size: int) -> bytes:
-    """A message of exactly ``size`` bytes: one uint8 array (over 64 KiB, fixed overhead)."""
-    overhead = len(encode(np.zeros(2**17, np.uint8), MP)) - 2**17
-    data = encode(np.arange(size - overhead, dtype=np.uint8), MP)
+    """A message of exactly ``size`` bytes: a map holding one uint8 array (over 64 KiB, fixed
+    overhead). Not one array alone: those are always views (see below)."""
+    overhead = len(encode({"a": np.zeros(2**17, np.uint8)}, MP)) - 2**17
+    data = encode({"a": np.arange(size - overhead, dtype=np.uint8)}, MP)
     assert len(data) == size
     return data
 
@@ -461,10 +501,67 @@ def message_of_size(size: int) -> bytes:
 def test_messages_under_the_threshold_are_copied_over_it_viewed(kind: type[Any]) -> None:
     for size, viewed in ((COPY_BELOW - 1, False), (COPY_BELOW, True), (COPY_BELOW + 1, True)):
         buffer = kind(message_of_size(size))
-        array = decode(buffer, MP)
+        decoded = decode(buffer, MP)
+        assert isinstance(decoded, dict)
+        array = decoded["a"]
         assert isinstance(array, np.ndarray) and not array.flags.writeable
         assert np.shares_memory(array, np.frombuffer(buffer, np.uint8)) is viewed, size
         assert same(array, np.arange(array.size, dtype=np.uint8))
+
+
+# --- messages that are one array: views at every size, their head remembered --------------
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+@pytest.mark.parametrize("rows", [1, 3, 50_000])
+def test_a_one_array_message_is_a_read_only_view_first_time_and_after(
+    kind: type[Any], rows: int
+) -> None:
+    array = pointing(rows)
+    for _ in range(2):  # learned on the first, read by its head on the second
+        buffer = kind(encode(array, MP))
+        decoded = decode(buffer, MP)
+        assert isinstance(decoded, np.ndarray) and not decoded.flags.writeable
+        assert np.shares_memory(decoded, np.frombuffer(buffer, np.uint8))
+        assert decoded.dtype == array.dtype and same(decoded, array)
+
+
+def test_a_remembered_head_still_checks_each_messages_values() -> None:
+    text = np.array(["ab", "cd"], dtype="<U2")
+    good = encode(text, MP)
+    assert same(decode(good, MP), text)
+    bad = good[:-4] + (0x110000).to_bytes(4, "little")  # same head, impossible code point
+    with pytest.raises(DecodeError, match="code point over U\\+10FFFF"):
+        decode(bad, MP)
+
+
+def test_a_remembered_head_obeys_tighter_limits_of_a_later_call() -> None:
+    data = encode(np.arange(100.0), MP)
+    assert same(decode(data, MP), np.arange(100.0))
+    with pytest.raises(DecodeError, match="max_array_bytes"):
+        unpack(memoryview(data), DecodeLimits(max_array_bytes=799), MP)
+
+
+def test_messages_of_one_length_with_different_heads_both_decode() -> None:
+    # '<f8' and '<i8' heads differ in one byte; the lengths are the same.
+    floats, ints = np.arange(4.0), np.arange(4)
+    for _ in range(2):
+        for value in (floats, ints):
+            decoded = decode(encode(value, MP), MP)
+            assert isinstance(decoded, np.ndarray) and decoded.dtype == value.dtype
+            assert same(decoded, value)
+
+
+def test_a_hand_written_array_map_in_another_key_order_is_not_remembered() -> None:
+    data = encode(np.arange(3.0), MP)
+    reordered = msgpack.packb(
+        {b"shape": [3], b"nd": True, b"type": "<f8", b"kind": b"", b"data": data[-24:]},
+        use_bin_type=True,
+    )
+    decoded = decode(reordered, MP)
+    assert same(decoded, np.arange(3.0))
+    # Decoded by the C unpacker (its head is not what the writer makes): a copy.
+    assert not np.shares_memory(decoded, np.frombuffer(reordered, np.uint8))
 
 
 def test_a_copied_array_does_not_change_with_its_buffer() -> None:

@@ -32,6 +32,7 @@ from ._encoding import Encoding
 from ._limits import DecodeLimits
 from ._msgpack_reader import MapHook, read
 from ._ndmap import Unsupported, array_map, array_map_of, complex_map, from_map, scalar_map
+from ._one_array import OneArrayLayouts
 
 __all__ = ["COPY_BELOW", "MsgpackNumpyCodec", "pack", "pack_rows", "unpack"]
 
@@ -181,11 +182,34 @@ def unpack(
 ) -> object:
     """Decode one msgpack-numpy message.
 
-    Arrays are read-only in every case. In messages of at least ``copy_below`` bytes they are
-    views of ``view``; in smaller ones, copies. ``copy_below`` defaults to
-    :data:`COPY_BELOW` for ``msgpack_numpy`` and to 0 (always views) for other encodings
-    (an ``xarray`` Dataset keeps its variables as views of the message).
+    Arrays are read-only in every case. A ``msgpack_numpy`` message that is one array, written
+    as dq-sdk and msgpack-numpy write it, is a view of ``view`` (see :mod:`._one_array`). In
+    other messages of at least ``copy_below`` bytes arrays are views of ``view``; in smaller
+    ones, copies. ``copy_below`` defaults to :data:`COPY_BELOW` for ``msgpack_numpy`` and to 0
+    (always views) for other encodings (an ``xarray`` Dataset keeps its variables as views of
+    the message); passing it forces that path, also for one-array messages (tests use it).
     """
+    if copy_below is not None or encoding is not Encoding.MSGPACK_NUMPY:
+        return _unpack_any(view, limits, encoding, copy_below)
+    known = _LAYOUTS.read(view, limits, encoding)
+    if known is not None:
+        return known
+    value = _unpack_any(view, limits, encoding, COPY_BELOW)
+    if isinstance(value, np.ndarray):
+        head = _map_head(value.dtype, value.shape) + _bin_header(value.nbytes)
+        viewed = _LAYOUTS.learn(view, value, head)
+        return value if viewed is None else viewed
+    return value
+
+
+_LAYOUTS = OneArrayLayouts()
+
+
+def _unpack_any(
+    view: memoryview, limits: DecodeLimits, encoding: Encoding, copy_below: int | None
+) -> object:
+    """Decode any message: by msgpack-python's C unpacker below ``copy_below`` bytes, else
+    by the zero-copy reader whenever the message carries ``bin`` values."""
     hook = _hook(limits, encoding)
     if copy_below is None:
         copy_below = COPY_BELOW if encoding is Encoding.MSGPACK_NUMPY else 0

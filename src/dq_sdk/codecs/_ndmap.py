@@ -21,7 +21,15 @@ from ._arrays import NDArray, check_readable, checked_shape, readonly_view
 from ._encoding import Encoding
 from ._limits import DecodeLimits
 
-__all__ = ["Unsupported", "array_map", "array_map_of", "complex_map", "from_map", "scalar_map"]
+__all__ = [
+    "Unsupported",
+    "array_map",
+    "array_map_of",
+    "complex_map",
+    "from_map",
+    "scalar_map",
+    "share_record_dtype",
+]
 
 # Nested structured dtypes deeper than this are not data anyone sends; the bound keeps the
 # recursive descr reader far from Python's stack limit.
@@ -145,6 +153,14 @@ def _dtype(wire: object, encoding: Encoding) -> np.dtype[Any]:
 _RECORDS: dict[tuple[tuple[str, str], ...], np.dtype[Any]] = {}
 _MAX_CACHED_RECORDS = 256
 _MAX_CACHED_FIELDS = 256
+
+
+def share_record_dtype(dtype: np.dtype[Any]) -> None:
+    """Decode descriptions of ``dtype`` to this very object (a model's own dtype): checking a
+    decoded array's dtype is then an identity test (0.04 us) instead of a comparison (0.7)."""
+    key = _record_key([list(field) for field in dtype.descr])
+    if key is not None and _canonical(dtype, key):
+        _RECORDS[key] = dtype
 
 
 def _record_key(wire: object) -> tuple[tuple[str, str], ...] | None:
