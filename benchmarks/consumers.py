@@ -6,18 +6,25 @@ over (so every fetch counts, connecting does not). The raw twins hand over recor
 come. ``DataQueueConsumer`` without an encoding hands over bytes: it measures the consumer
 machinery (polling, buffering, commit bookkeeping, chunk check) without decoding. The raw
 "+ decode" twin decodes and builds the model as ``Consumer`` does, so ``Consumer`` against it
-is the iteration overhead alone.
+is the iteration overhead alone. The "+ msgpack-numpy/np.load" twin decodes as a raw aiokafka
+user would (the seed's own decoders, copying, validating nothing): ``Consumer`` against it is
+what dq-sdk costs or saves over doing it by hand.
 """
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgpack  # type: ignore[import-untyped]
+import msgpack_numpy
+import numpy as np
+
 from dq_sdk import Admin, Consumer, DataQueueConsumer, Producer
 from dq_sdk._consumer import MessageStream
-from dq_sdk.codecs import decode
+from dq_sdk.codecs import Encoding, decode
 
 from . import _clients
 from ._core import CASE_LIMIT_S, Row, Settings, interleaved, rate, ratio_row
@@ -27,6 +34,18 @@ __all__ = ["run"]
 
 AREA = "consumer"
 SMALL = "row (1 antenna)"
+
+
+# What a raw aiokafka user would write to get arrays: the seed's own decoders, no validation.
+BY_HAND = "raw aiokafka consumer + msgpack-numpy/np.load"
+
+
+def _decoder_without_dq_sdk(encoding: Encoding) -> Callable[[bytes], object]:
+    if encoding is Encoding.MSGPACK_NUMPY:
+        return lambda data: msgpack.unpackb(data, object_hook=msgpack_numpy.decode)
+    if encoding is Encoding.NPY:
+        return lambda data: np.load(io.BytesIO(data), allow_pickle=False)
+    raise ValueError(f"no by-hand decoder for {encoding.value}")
 
 
 def _fetch_options(payload: Payload) -> dict[str, Any]:
@@ -66,6 +85,9 @@ async def _payload_rows(
                 bootstrap, topic, count, fetch, lambda data: model.from_wire(decode(data, encoding))
             ),
             "Consumer": lambda: _iterate(Consumer(model, bootstrap, topics=topics, **fetch), count),
+            BY_HAND: lambda: _clients.aiokafka_consume(
+                bootstrap, topic, count, fetch, _decoder_without_dq_sdk(encoding)
+            ),
             "DataQueueConsumer (bytes)": lambda: _iterate(
                 DataQueueConsumer(bootstrap, topics=topics, **fetch), count
             ),
@@ -88,11 +110,14 @@ async def _payload_rows(
     raw, typed = row("raw aiokafka consumer"), row("Consumer")
     small = payload.name == SMALL
     decoding = row("raw aiokafka consumer + decode")
+    by_hand = row(BY_HAND)
     return [
         raw,
         ratio_row(decoding, raw),
         ratio_row(typed, raw, target=">= 0.95" if small else None),
         ratio_row(typed, decoding),
+        ratio_row(by_hand, raw),
+        ratio_row(typed, by_hand),
         ratio_row(row("DataQueueConsumer (bytes)"), raw),
         ratio_row(row("DataQueueConsumer (decoded)"), raw),
         ratio_row(row("Consumer [confluent]"), typed),

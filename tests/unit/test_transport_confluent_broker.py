@@ -7,12 +7,14 @@ metadata, partition errors, size limits, large messages and consumer-group commi
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 from dq_sdk import (
+    Admin,
     Consumer,
     DataQueueConsumer,
     DataQueueProducer,
@@ -21,6 +23,7 @@ from dq_sdk import (
     Producer,
 )
 from dq_sdk.schemas import PointingNumpyArray
+from dq_sdk.testing import start_broker
 
 LIMIT_S = 20
 MiB = 2**20
@@ -102,3 +105,27 @@ async def test_group_commits_resume_where_the_last_member_stopped(
             assert first.assignment() == [(dq_topic, 0)]
         async with member() as second:
             assert await second.receive(timeout_s=LIMIT_S) == (dq_topic, b"c")
+
+
+async def test_a_batch_whose_deliveries_fail_raises_one_error_naming_the_topic() -> None:
+    broker = start_broker()
+    try:
+        async with Admin(broker.bootstrap) as admin:
+            await admin.create_topics([("doomed", 1)])
+        async with Producer(
+            PointingNumpyArray,
+            broker.bootstrap,
+            topic="doomed",
+            transport="confluent",
+            librdkafka_config={"message.timeout.ms": 1500},
+        ) as producer:
+            assert len(await producer.send_batch([row("SKA001")])) == 1
+            broker.stop()
+            started = time.monotonic()
+            with pytest.raises(KafkaError, match="delivering to topic 'doomed'") as caught:
+                async with asyncio.timeout(LIMIT_S):
+                    await producer.send_batch([row(f"SKA{i:03d}") for i in range(500)])
+            assert caught.value.topic == "doomed"
+            assert time.monotonic() - started < LIMIT_S
+    finally:
+        broker.stop()

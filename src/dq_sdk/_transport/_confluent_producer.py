@@ -24,7 +24,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeAlias, TypeVar
 
 try:
     import confluent_kafka
@@ -38,7 +38,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from .._exceptions import DQError, KafkaError
 from ._aiokafka import estimate_wire_size
-from ._base import Headers, RecordMetadata, split_options, when_all
+from ._base import Headers, RecordMetadata, split_options
 from ._confluent_common import (
     DEFAULT_MAX_REQUEST_SIZE,
     blocking,
@@ -61,6 +61,8 @@ __all__ = [
 _T = TypeVar("_T")
 
 _POLL_S = 0.02
+# What a delivery report resolves: one send's future, or a batch (with the message's index).
+_Target: TypeAlias = "asyncio.Future[RecordMetadata] | _Batch"
 _STOP_FLUSH_S = 330.0  # over librdkafka's default message.timeout.ms (300 s): every report comes
 _QUEUE_FULL_WAIT_S = 60.0  # how long enqueue waits for room in librdkafka's local queue
 
@@ -88,7 +90,8 @@ class ConfluentProducerClient:
         self._config = producer_config(bootstrap, kafka_options)
         self._producer: confluent_kafka.Producer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._reports: deque[tuple[asyncio.Future[RecordMetadata], Any, Any]] = deque()
+        # (single send's future or batch, index in the batch, error, message) per report.
+        self._reports: deque[tuple[_Target, int, Any, Any]] = deque()
         self._settle_scheduled = False
         self._stop_polling = threading.Event()
         self._poller: threading.Thread | None = None
@@ -129,36 +132,38 @@ class ConfluentProducerClient:
                 with contextlib.suppress(RuntimeError):  # the loop closed under us
                     loop.call_soon_threadsafe(self._settle)
 
-    def _report(self, future: asyncio.Future[RecordMetadata], error: Any, message: Any) -> None:
+    def _report(self, target: _Target, index: int, error: Any, message: Any) -> None:
         # Called by librdkafka inside poll()/flush(): only queue, the loop resolves.
-        self._reports.append((future, error, message))
+        self._reports.append((target, index, error, message))
 
     def _settle(self) -> None:
         """Resolve the futures of every queued delivery report (runs on the loop)."""
         self._settle_scheduled = False
         reports = self._reports
         while reports:
-            future, error, message = reports.popleft()
-            if future.done():
-                continue
+            target, index, error, message = reports.popleft()
             if error is None:
                 kind, stamp = message.timestamp()
-                future.set_result(
-                    ConfluentRecordMetadata(
-                        message.topic(), message.partition(), message.offset(), stamp, kind
-                    )
+                outcome: RecordMetadata | DQError = ConfluentRecordMetadata(
+                    message.topic(), message.partition(), message.offset(), stamp, kind
                 )
             else:
                 topic = message.topic()
-                future.set_exception(
-                    dq_error(
-                        error,
-                        f"delivering to topic {topic!r}",
-                        self.bootstrap,
-                        topic=topic,
-                        partition=None if message.partition() < 0 else message.partition(),
-                    )
+                outcome = dq_error(
+                    error,
+                    f"delivering to topic {topic!r}",
+                    self.bootstrap,
+                    topic=topic,
+                    partition=None if message.partition() < 0 else message.partition(),
                 )
+            if isinstance(target, _Batch):
+                target.settle(index, outcome)
+            elif target.done():
+                continue
+            elif isinstance(outcome, DQError):
+                target.set_exception(outcome)
+            else:
+                target.set_result(outcome)
 
     def _require(self) -> confluent_kafka.Producer:
         if self._producer is None:
@@ -212,7 +217,7 @@ class ConfluentProducerClient:
             await self._check_partition(producer, topic, partition)
         assert self._loop is not None
         future: asyncio.Future[RecordMetadata] = self._loop.create_future()
-        report = functools.partial(self._report, future)
+        report = functools.partial(self._report, future, 0)
         header_list = headers if isinstance(headers, list) else list(headers or ())
         deadline = None
         while True:
@@ -280,29 +285,112 @@ class ConfluentProducerClient:
         partition: int | None = None,
         timestamp_ms: int | None = None,
     ) -> asyncio.Future[list[RecordMetadata]]:
-        """``enqueue`` for each value in order (``produce()`` only queues, and librdkafka
-        batches by itself); the awaitable gives their metadata in the same order."""
-        header_list = list(headers or ())
-        futures: list[asyncio.Future[RecordMetadata]] = []
+        """``produce()`` each value in order (librdkafka batches by itself); the future gives
+        their metadata in the same order once every report is in.
+
+        One future for the whole batch, not one per message: a future, its callbacks and
+        resolving it cost more than ``produce()`` itself (3x fewer messages/s with them).
+        """
+        producer = self._require()
+        if partition is not None:
+            await self._check_partition(producer, topic, partition)
+        assert self._loop is not None
+        batch = _Batch(self._loop.create_future(), len(values))
+        if not values:
+            batch.future.set_result([])
+            return batch.future
+        # confluent-kafka's stubs want header values typed as str | bytes | None.
+        header_list: list[tuple[str, str | bytes | None]] = list(headers or ())
+        stamp = timestamp_ms or 0
+        target = -1 if partition is None else partition
+        report = self._report
         try:
-            for value in values:
-                futures.append(
-                    await self.enqueue(
+            for index, value in enumerate(values):
+                on_delivery = functools.partial(report, batch, index)
+                try:
+                    producer.produce(
                         topic,
                         value,
-                        key=key,
+                        key,
+                        target,
+                        on_delivery=on_delivery,
+                        timestamp=stamp,
                         headers=header_list,
-                        partition=partition,
-                        timestamp_ms=timestamp_ms,
                     )
-                )
+                except BufferError:  # the local queue is full: the slow path waits for room
+                    await self._produce_when_room(
+                        producer, topic, value, key, target, on_delivery, stamp, header_list
+                    )
+        except KafkaException as exc:
+            batch.future.add_done_callback(_retrieve)
+            raise dq_error(
+                exc, f"sending to topic {topic!r}", self.bootstrap, topic=topic, partition=partition
+            ) from exc
         except BaseException:
-            for future in futures:  # queued already; nobody will read their reports now
-                future.add_done_callback(_retrieve)
+            batch.future.add_done_callback(_retrieve)  # queued already; nobody will read it
             raise
-        return when_all(futures, list)
+        return batch.future
+
+    async def _produce_when_room(
+        self,
+        producer: confluent_kafka.Producer,
+        topic: str,
+        value: bytes,
+        key: bytes | None,
+        partition: int,
+        on_delivery: Any,
+        timestamp: int,
+        headers: list[tuple[str, str | bytes | None]],
+    ) -> None:
+        """``produce()``, retried while librdkafka's local queue is full (deliveries make
+        room), for at most ``_QUEUE_FULL_WAIT_S``."""
+        deadline = time.monotonic() + _QUEUE_FULL_WAIT_S
+        while True:
+            await asyncio.sleep(0.005)
+            try:
+                producer.produce(
+                    topic,
+                    value,
+                    key,
+                    partition,
+                    on_delivery=on_delivery,
+                    timestamp=timestamp,
+                    headers=headers,
+                )
+                return
+            except BufferError:
+                if time.monotonic() >= deadline:
+                    raise KafkaError(
+                        f"sending to topic {topic!r}: librdkafka's local queue stayed full for "
+                        f"{_QUEUE_FULL_WAIT_S:g} s (is the broker at {self.bootstrap!r} up?)",
+                        topic=topic,
+                    ) from None
 
 
-def _retrieve(future: asyncio.Future[RecordMetadata]) -> None:
+class _Batch:
+    """The delivery state of one ``enqueue_many``: its future and every message's outcome."""
+
+    __slots__ = ("future", "outcomes", "pending")
+
+    def __init__(self, future: asyncio.Future[list[RecordMetadata]], count: int) -> None:
+        self.future = future
+        self.outcomes: list[Any] = [None] * count
+        self.pending = count
+
+    def settle(self, index: int, result: RecordMetadata | DQError) -> None:
+        """Record one message's outcome; resolve the future when it is the last (the first
+        failure in input order wins, as with single sends awaited in order)."""
+        self.outcomes[index] = result
+        self.pending -= 1
+        if self.pending or self.future.done():
+            return
+        failure = next((o for o in self.outcomes if isinstance(o, DQError)), None)
+        if failure is not None:
+            self.future.set_exception(failure)
+        else:
+            self.future.set_result(self.outcomes)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
