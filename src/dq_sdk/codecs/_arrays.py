@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from typing import Any, TypeAlias
 
@@ -81,12 +82,38 @@ def checked_shape(
             f"limit DecodeLimits.max_array_bytes={limits.max_array_bytes} (it claims "
             f"{span} elements of {dtype.itemsize} bytes)"
         )
+    # Elements of itemsize 0 need no data, so the check above lets 2**31 of them through in
+    # a message of under 100 bytes; they get their own, much smaller bound.
+    empty = span * _empty_elements(dtype)
+    if empty > limits.max_empty_elements:
+        raise DecodeError(
+            f"{name} decoding: array of shape {tuple(shape)} and dtype {dtype} is over the "
+            f"limit DecodeLimits.max_empty_elements={limits.max_empty_elements} (it claims "
+            f"{empty} elements of itemsize 0, which no data backs)"
+        )
     if nbytes != available:
         raise DecodeError(
             f"{name} decoding: array of shape {tuple(shape)} and dtype {dtype} needs "
             f"{nbytes} bytes of data, the message carries {available}"
         )
     return tuple(shape)
+
+
+@functools.lru_cache(maxsize=256)
+def _empty_elements(dtype: np.dtype[Any]) -> int:
+    """Elements of itemsize 0 that one element of ``dtype`` amounts to, in the largest array
+    it shows: 1 if its own itemsize is 0, and for a record, what its biggest field shows. A
+    record may hold them with an itemsize that is not 0: a field ``("a", [], (10**9,))``
+    beside a ``u1`` is 1 byte a row, and ``array["a"]`` has 10**9 empty records a row.
+    Subarray shapes count as array shapes do (their non-zero dimensions multiplied).
+    Cached: walking a record's fields costs microseconds, and a stream repeats its dtypes."""
+    count = 1 if dtype.itemsize == 0 else 0
+    if dtype.subdtype is not None:
+        base, shape = dtype.subdtype
+        count = max(count, math.prod(max(n, 1) for n in shape) * _empty_elements(base))
+    for name in dtype.names or ():
+        count = max(count, _empty_elements(dtype[name]))
+    return count
 
 
 def readonly_view(

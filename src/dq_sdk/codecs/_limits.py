@@ -22,6 +22,12 @@ class DecodeLimits:
     #: Data bytes of one decoded array (``npy``, ``msgpack_numpy``, ``xarray`` variables),
     #: and the length of one msgpack ``str``/``bin``/``ext`` value.
     max_array_bytes: int = 2 * _GIB
+    #: Elements of itemsize 0 (``V0``, ``S0``, ``U0``, a record with no fields) in one decoded
+    #: array, counting those a record field exposes (``array["a"]`` of a field ``("a", [],
+    #: (1000,))`` has 1000 a row). No data backs them, so max_array_bytes cannot bound them:
+    #: a message of under 100 bytes could claim 2**31, and copying or iterating over them
+    #: takes minutes and gigabytes.
+    max_empty_elements: int = 2**20
     #: Dimensions of one decoded array (numpy itself allows 64).
     max_ndim: int = 32
     #: Items in one msgpack array, or pairs in one msgpack map.

@@ -83,7 +83,7 @@ def from_map(mapping: dict[object, object], limits: DecodeLimits, encoding: Enco
         if mapping[b"nd"] is True:
             return _array(mapping, limits, encoding)
         if mapping[b"nd"] is False:
-            return _scalar(mapping, encoding)
+            return _scalar(mapping, limits, encoding)
         raise DecodeError(f"{encoding.value} decoding: b'nd' must be true or false")
     if b"complex" in mapping:
         text = mapping.get(b"data")
@@ -112,7 +112,7 @@ def _array(mapping: dict[object, object], limits: DecodeLimits, encoding: Encodi
     return readonly_view(data, dtype, shape, encoding)
 
 
-def _scalar(mapping: dict[object, object], encoding: Encoding) -> object:
+def _scalar(mapping: dict[object, object], limits: DecodeLimits, encoding: Encoding) -> object:
     dtype = _dtype(mapping.get(b"type"), encoding)
     data = _payload(mapping, encoding)
     if dtype.itemsize == 0 or len(data) != dtype.itemsize:
@@ -120,6 +120,9 @@ def _scalar(mapping: dict[object, object], encoding: Encoding) -> object:
             f"{encoding.value} decoding: scalar of dtype {dtype} needs {dtype.itemsize} "
             f"bytes, the message carries {len(data)}"
         )
+    # A record scalar's fields can hold subarrays of itemsize 0 (no data backs them): the
+    # array bounds apply to it as to the 0-d array it is read from.
+    checked_shape((), dtype, len(data), limits, encoding)
     # A 0-d view checks the value as for arrays; indexing it makes the (copied) scalar.
     return readonly_view(data, dtype, (), encoding)[()]
 
