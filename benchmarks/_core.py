@@ -37,7 +37,7 @@ class Settings:
 
     quick: bool = False
     repeats: int = 5
-    small_send: int = 2_000
+    small_send: int = 4_000
     small_batch: int = 20_000
     large_scale: float = 1.0  # multiplies the message counts of the large payloads
     micro_seconds: float = 0.2  # time budget of one micro-benchmark repeat

@@ -150,7 +150,11 @@ async def test_sends_in_flight_when_the_broker_crashes_land_or_fail_loudly(
         outcomes.extend(await asyncio.gather(*(one(n) for n in range(total))))
 
     async with asyncio.timeout(90):  # no hang: everything below ends in bounded time
-        async with Producer(Seq, bootstrap, topic=topic, linger_ms=20) as producer:
+        # Small batches (aiokafka's 16 KiB), so that sends settle batch by batch and the crash
+        # lands with some delivered and the rest in flight (1,000,000 bytes hold them all).
+        async with Producer(
+            Seq, bootstrap, topic=topic, linger_ms=20, max_batch_size=16 * 1024
+        ) as producer:
             sending = asyncio.create_task(send_all(producer))
             await tenth_settled.wait()  # some sends delivered, the rest in flight
             durable.kill_broker()  # blocks the loop for a moment: nothing settles meanwhile
