@@ -152,19 +152,13 @@ def test_the_limit_is_inclusive_and_configurable(dtype: np.dtype[Any]) -> None:
     two = np.zeros(2, dtype)
     with pytest.raises(DecodeError, match=f"max_empty_elements={per_row} "):
         decode(encode(two, NPY), NPY, limits=small)
-    for path in (c_path, reader_path):  # not decode(): see the xfail test below
+    for path in (c_path, reader_path):  # both paths; decode() below, in its own test
         with pytest.raises(DecodeError, match=f"max_empty_elements={per_row} "):
             path(encode(two, MP), small)
     wide = DecodeLimits(max_empty_elements=(rows + 1) * per_row)
     assert decode(over, NPY, limits=wide).shape == (rows + 1,)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the one-array fast path (_one_array._Layout.within) re-checks a remembered "
-    "layout against max_array_bytes and max_ndim only, so a layout learned under wider "
-    "limits is served under tighter ones",
-)
 def test_a_remembered_one_array_layout_honours_a_tighter_bound() -> None:
     # One rows count used nowhere else in this file: its message length is a fresh layout.
     message = encode(np.zeros(5, HIDDEN), MP)

@@ -197,7 +197,7 @@ def unpack(
     value = _unpack_any(view, limits, encoding, COPY_BELOW)
     if isinstance(value, np.ndarray):
         head = _map_head(value.dtype, value.shape) + _bin_header(value.nbytes)
-        viewed = _LAYOUTS.learn(view, value, head)
+        viewed = _LAYOUTS.learn(view, value, head, limits)
         return value if viewed is None else viewed
     return value
 
