@@ -539,7 +539,7 @@ def test_a_remembered_head_obeys_tighter_limits_of_a_later_call() -> None:
     data = encode(np.arange(100.0), MP)
     assert same(decode(data, MP), np.arange(100.0))
     for tighter in (DecodeLimits(max_array_bytes=799), DecodeLimits(max_ndim=0)):
-        with pytest.raises(DecodeError, match="max_array_bytes|max_ndim"):
+        with pytest.raises(DecodeError, match=r"max_array_bytes|max_ndim"):
             unpack(memoryview(data), tighter, MP)
     # Equal limits that are another object: checked again, and accepted.
     assert same(unpack(memoryview(data), DecodeLimits(), MP), np.arange(100.0))
