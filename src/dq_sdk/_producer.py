@@ -296,7 +296,9 @@ class Producer(Generic[M]):
     ``async with``: entering connects, leaving delivers every pending message and closes.
     Extra keyword options go to aiokafka (``linger_ms``, ``compression_type``,
     ``max_request_size``, SSL/SASL settings...); ``connect_timeout_s`` bounds the start.
-    ``chunk_size=N`` sends payloads over N bytes as chunks that consumers reassemble.
+    ``max_batch_size`` defaults to 1,000,000 bytes (aiokafka's own default is 16 KiB; see
+    ``docs/performance.md``). ``chunk_size=N`` sends payloads over N bytes as chunks that
+    consumers reassemble.
     """
 
     def __init__(
