@@ -26,6 +26,7 @@ from ._confluent_common import blocking, check_reachable, consumer_config, dq_er
 
 __all__ = ["ConfluentConsumerClient"]
 
+_NO_TIMESTAMP = confluent_kafka.TIMESTAMP_NOT_AVAILABLE
 log = logging.getLogger("dq_sdk.transport.confluent")
 _T = TypeVar("_T")
 
@@ -247,17 +248,30 @@ class ConfluentConsumerClient:
 
     def _records(self, messages: list[Any]) -> list[Record]:
         records = []
+        # A stream's messages mostly carry the same headers: convert a list once and reuse
+        # the tuple while the next message's list is equal (which also lets the consumer's
+        # header check compare the same objects).
+        last_list: list[Any] | None = None
+        last_pairs: tuple[tuple[str, bytes], ...] = ()
+        wanted_pairs, wanted_topics = self._wanted_pairs, self._wanted_topics
         for message in messages:
             error = message.error()
             if error is not None:
                 self._on_error(error)
                 continue
             topic, partition = message.topic(), message.partition()
-            if (topic, partition) not in self._assigned and self._wanted_pairs is not None:
+            if wanted_pairs is not None and (topic, partition) not in self._assigned:
                 continue  # fetched before an assign_topics() replaced the assignment
-            if self._wanted_topics and topic not in self._wanted_topics:
+            if wanted_topics and topic not in wanted_topics:
                 continue  # fetched before an update_topics() replaced the subscription
             headers = message.headers()
+            if not headers:
+                pairs: tuple[tuple[str, bytes], ...] = ()
+            elif headers == last_list:
+                pairs = last_pairs
+            else:
+                pairs = tuple((k, b"" if v is None else v) for k, v in headers)
+                last_list, last_pairs = headers, pairs
             kind, stamp = message.timestamp()
             value = message.value()
             records.append(
@@ -265,10 +279,10 @@ class ConfluentConsumerClient:
                     topic,
                     partition,
                     message.offset(),
-                    stamp if kind != confluent_kafka.TIMESTAMP_NOT_AVAILABLE else -1,
+                    stamp if kind != _NO_TIMESTAMP else -1,
                     message.key(),
                     b"" if value is None else value,
-                    tuple((k, b"" if v is None else v) for k, v in headers) if headers else (),
+                    pairs,
                 )
             )
         return records

@@ -151,14 +151,23 @@ def _bad_text(array: NDArray) -> bool:
     if array.size == 0 or dtype.itemsize == 0:
         return False
     if dtype.names:
-        codes = _text_codes(dtype)
-        if codes is None:
-            return False
-        if codes is _NESTED:  # subarrays of records: look field by field
+        fields = _text_fields(dtype)
+        if fields is None:  # subarrays of records: look field by field
             return any(_bad_text(array[name]) for name in dtype.names)
+        if not fields:
+            return False
+        if array.size * len(fields) <= _BYTEWISE_FIELDS and array.flags.c_contiguous:
+            # A row or two (a pointing row's name): slices of one small copy, no numpy calls.
+            data, size = array.tobytes(), dtype.itemsize
+            for row_start in range(0, size * array.size, size):
+                for offset, big, units in fields:
+                    start = row_start + offset
+                    if _bad_units(data[start : start + 4 * units], big):
+                        return True
+            return False
         # Every text field at once, as 32-bit code units at its offset: one view, no copies.
-        view = array.view(codes)
-        return any(_over_max(view[name]) for name in codes.names or ())
+        view = array.view(_text_codes(dtype))
+        return any(_over_max(view[f"text{i}"]) for i in range(len(fields)))
     if dtype.kind != "U":
         return False
     # The same memory as 32-bit code units: same itemsize, so any layout can take the view.
@@ -168,46 +177,55 @@ def _bad_text(array: NDArray) -> bool:
 # Below this many bytes, code units are checked as bytes: a numpy reduction costs about 1.5 us
 # whatever its size, bytes methods a few hundred ns for a pointing row's name.
 _BYTEWISE_MAX = 4096
+# Up to this many text values (rows x text fields), records are checked by slicing bytes.
+_BYTEWISE_FIELDS = 4
 # The bytes a code unit's second-highest byte may hold: 0x10FFFF is the last code point.
 _PLANE_BYTES = bytes(range(0x11))
+_BIG_ENDIAN = sys.byteorder == "big"
 
 
 def _over_max(codes: NDArray) -> bool:
     """Whether any of these 32-bit code units is over U+10FFFF."""
     if codes.nbytes > _BYTEWISE_MAX:
         return bool(codes.max() > 0x10FFFF)
-    data = codes.tobytes()
-    big = codes.dtype.byteorder == ">" or (codes.dtype.byteorder in "=|" and _BIG_ENDIAN)
+    order = codes.dtype.byteorder
+    return _bad_units(codes.tobytes(), order == ">" or (order in "=|" and _BIG_ENDIAN))
+
+
+def _bad_units(data: bytes, big: bool) -> bool:
+    """Whether any 32-bit code unit in ``data`` (big- or little-endian) is over U+10FFFF:
+    exactly when its highest byte is not 0 or the next one is over 0x10."""
     high, plane = (data[0::4], data[1::4]) if big else (data[3::4], data[2::4])
-    # Over U+10FFFF exactly when the highest byte is not 0 or the next one is over 0x10.
     return bool(high.strip(b"\0")) or bool(plane.translate(None, _PLANE_BYTES))
-
-
-_BIG_ENDIAN = sys.byteorder == "big"
 
 
 def _order(dtype: np.dtype[Any]) -> str:
     return "=" if dtype.byteorder == "|" else dtype.byteorder
 
 
-# Marks a record dtype whose text sits in subarrays of records, read field by field instead.
-_NESTED: np.dtype[Any] = np.dtype([("nested", "u1")])
+@functools.lru_cache(maxsize=256)
+def _text_fields(dtype: np.dtype[Any]) -> tuple[tuple[int, bool, int], ...] | None:
+    """For a record dtype: ``(offset, big-endian, code units)`` of each text field (also in
+    nested records), or None when a subarray of records holds text."""
+    fields: list[tuple[int, str, int]] = []
+    if not _collect_text(dtype, 0, fields):
+        return None
+    return tuple(
+        (offset, order == ">" or (order == "=" and _BIG_ENDIAN), units)
+        for offset, order, units in fields
+    )
 
 
 @functools.lru_cache(maxsize=256)
-def _text_codes(dtype: np.dtype[Any]) -> np.dtype[Any] | None:
-    """For a record dtype: a dtype of the same size whose fields are its text fields (also in
-    nested records) as 32-bit code units, or None if it has no text. Checking a pointing row's
-    one name this way costs about 2 us; field by field, recursively, it cost 5."""
-    fields: list[tuple[int, str, int]] = []
-    if not _collect_text(dtype, 0, fields):
-        return _NESTED
-    if not fields:
-        return None
+def _text_codes(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """For a record dtype with text fields: a dtype of the same size whose fields
+    ``text0, text1...`` are those fields as 32-bit code units. Checking a pointing array's
+    names this way costs about 2 us; field by field, recursively, it cost 5."""
+    fields = _text_fields(dtype) or ()
     return np.dtype(
         {
             "names": [f"text{i}" for i in range(len(fields))],
-            "formats": [(f"{order}u4", (units,)) for _, order, units in fields],
+            "formats": [(f"{'>' if big else '<'}u4", (units,)) for _, big, units in fields],
             "offsets": [offset for offset, _, _ in fields],
             "itemsize": dtype.itemsize,
         }
@@ -225,7 +243,7 @@ def _collect_text(dtype: np.dtype[Any], offset: int, out: list[tuple[int, str, i
         return True
     base = dtype.subdtype[0] if dtype.subdtype is not None else dtype
     if base.names:
-        return _text_codes(base) is None
+        return _text_fields(base) == ()  # records in a subarray: only without text
     if base.kind == "U" and dtype.itemsize:
         out.append((offset, _order(base), dtype.itemsize // 4))
     return True
