@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from ._exceptions import UnsupportedByBrokerError
+from ._lifecycle import StartedInContext
 from ._transport import KafkaAdminClient, TopicInfo
 
 __all__ = ["Admin", "TopicInfo", "TopicSpec"]
@@ -26,7 +26,7 @@ def _wanted(topics: Iterable[TopicSpec]) -> dict[str, int | None]:
     return wanted
 
 
-class Admin:
+class Admin(StartedInContext):
     """Kafka topic administration, as an async context manager.
 
     ``create_topics`` treats a partition count as a minimum: a missing topic is created with it,
@@ -37,18 +37,7 @@ class Admin:
     def __init__(self, server: str, **kafka_options: Any) -> None:
         self.server = server
         self._client = KafkaAdminClient(server, **kafka_options)
-
-    async def __aenter__(self) -> Self:
-        await self._client.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._client.stop()
+        self._resource = self._client
 
     async def create_topics(
         self,

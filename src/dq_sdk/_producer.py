@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Iterable, Sequence
-from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from . import _chunking, _headers
 from ._exceptions import DQError, MessageTooLargeError
+from ._lifecycle import StartedInContext
 from ._message import WireMessage
 from ._models._structured import StructuredArray, StructuredRow
 from ._transport import RecordMetadata, TransportName, producer_client
@@ -288,7 +288,7 @@ def _structured_dtype(model: type[WireMessage]) -> np.dtype[np.void] | None:
     return None
 
 
-class Producer(Generic[M]):
+class Producer(StartedInContext, Generic[M]):
     """Sends messages of one model ``M`` to Kafka, validated and encoded by the model.
 
     ``Producer(PointingNumpyArray, "host:9092", topic="pointing_offset")`` is a
@@ -318,18 +318,7 @@ class Producer(Generic[M]):
         self._publisher = Publisher(
             server, chunk_size=chunk_size, transport=transport, **kafka_options
         )
-
-    async def __aenter__(self) -> Self:
-        await self._publisher.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._publisher.stop()
+        self._resource = self._publisher
 
     def _topic(self, topic: str | None) -> str:
         chosen = topic or self.topic

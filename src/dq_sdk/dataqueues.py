@@ -8,13 +8,13 @@ untyped here: any value its encoding can carry, validated against ``schema=`` on
 from __future__ import annotations
 
 from collections.abc import Iterable
-from types import TracebackType
-from typing import Any, Self, TypeGuard
+from typing import Any, TypeGuard
 
 from ._admin import Admin
 from ._consumer import MessageStream
 from ._exceptions import DQError, EncodeError
 from ._headers import HeadersIn
+from ._lifecycle import StartedInContext
 from ._message import WireMessage
 from ._policy import OnError
 from ._producer import Publisher, describing_headers
@@ -38,7 +38,7 @@ def _is_model(schema: object) -> TypeGuard[type[WireMessage]]:
     )
 
 
-class DataQueueProducer:
+class DataQueueProducer(StartedInContext):
     """Sends values to Kafka topics, encoding them with ``encoding``.
 
     ``topic`` and ``encoding`` are defaults for :meth:`send`. Extra keyword options go to
@@ -56,18 +56,7 @@ class DataQueueProducer:
         self.topic = topic
         self.encoding = _encoding(encoding)
         self._publisher = Publisher(server, **kafka_options)
-
-    async def __aenter__(self) -> Self:
-        await self._publisher.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._publisher.stop()
+        self._resource = self._publisher
 
     async def send(
         self,
