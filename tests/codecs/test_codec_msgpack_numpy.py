@@ -7,6 +7,7 @@ import time
 import tracemalloc
 from pathlib import Path
 from typing import Any, Final, Literal
+from unittest import mock
 
 import msgpack  # type: ignore[import-untyped]
 import msgpack_numpy
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from dq_sdk import DecodeError, EncodeError
-from dq_sdk.codecs import DecodeLimits, Encoding, _ndmap, decode, encode
+from dq_sdk.codecs import DecodeLimits, Encoding, _msgpack_numpy, _ndmap, decode, encode
 from dq_sdk.codecs._msgpack_numpy import COPY_BELOW, unpack
 
 MP: Final = Encoding.MSGPACK_NUMPY
@@ -512,7 +513,7 @@ def test_messages_under_the_threshold_are_copied_over_it_viewed(kind: type[Any])
 # --- messages that are one array: views at every size, their head remembered --------------
 
 
-@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+@pytest.mark.parametrize("kind", [bytes, memoryview])
 @pytest.mark.parametrize("rows", [1, 3, 50_000])
 def test_a_one_array_message_is_a_read_only_view_first_time_and_after(
     kind: type[Any], rows: int
@@ -526,6 +527,18 @@ def test_a_one_array_message_is_a_read_only_view_first_time_and_after(
         assert decoded.dtype == array.dtype and same(decoded, array)
 
 
+def test_a_one_array_message_in_a_writable_buffer_is_copied_when_small() -> None:
+    # A view would change when the buffer's owner changes it; bytes cannot change.
+    array = pointing(1)
+    for _ in range(2):
+        buffer = bytearray(encode(array, MP))
+        decoded = decode(buffer, MP)
+        assert isinstance(decoded, np.ndarray) and not decoded.flags.writeable
+        assert not np.shares_memory(decoded, np.frombuffer(buffer, np.uint8))
+        buffer[-8:] = b"\xff" * 8
+        assert same(decoded, array)
+
+
 def test_a_remembered_head_still_checks_each_messages_values() -> None:
     text = np.array(["ab", "cd"], dtype="<U2")
     good = encode(text, MP)
@@ -535,24 +548,36 @@ def test_a_remembered_head_still_checks_each_messages_values() -> None:
         decode(bad, MP)
 
 
-def test_a_remembered_head_obeys_tighter_limits_of_a_later_call() -> None:
+def test_a_remembered_head_obeys_other_limits_of_a_later_call() -> None:
     data = encode(np.arange(100.0), MP)
     assert same(decode(data, MP), np.arange(100.0))
-    for tighter in (DecodeLimits(max_array_bytes=799), DecodeLimits(max_ndim=0)):
-        with pytest.raises(DecodeError, match=r"max_array_bytes|max_ndim"):
+    # Every bound the slow path applies, also those on the head's map and bin sizes.
+    for tighter in (
+        DecodeLimits(max_array_bytes=799),
+        DecodeLimits(max_ndim=0),
+        DecodeLimits(max_container_len=4),  # the array map has 5 entries
+    ):
+        with pytest.raises(DecodeError):
             unpack(memoryview(data), tighter, MP)
-    # Equal limits that are another object: checked again, and accepted.
+    # Equal limits in another object: the slow path again, and accepted.
     assert same(unpack(memoryview(data), DecodeLimits(), MP), np.arange(100.0))
 
 
-def test_messages_of_one_length_with_different_heads_both_decode() -> None:
-    # '<f8' and '<i8' heads differ in one byte; the lengths are the same.
+def test_messages_of_one_length_with_different_heads_are_all_remembered() -> None:
+    # '<f8' and '<i8' heads differ in one byte; the lengths are the same. Interleaved, both
+    # stay remembered: after the first round every message is a view read by its head.
     floats, ints = np.arange(4.0), np.arange(4)
-    for _ in range(2):
+    for _ in range(3):
         for value in (floats, ints):
-            decoded = decode(encode(value, MP), MP)
+            data = encode(value, MP)
+            with mock.patch.object(
+                _msgpack_numpy, "_unpack_any", wraps=_msgpack_numpy._unpack_any
+            ) as slow:
+                decoded = decode(data, MP)
             assert isinstance(decoded, np.ndarray) and decoded.dtype == value.dtype
             assert same(decoded, value)
+            if _ > 0:
+                assert not slow.called
 
 
 def test_a_hand_written_array_map_in_another_key_order_is_not_remembered() -> None:

@@ -137,7 +137,9 @@ def _payload(mapping: dict[object, object], encoding: Encoding) -> bytes | memor
 def _dtype(wire: object, encoding: Encoding) -> np.dtype[Any]:
     key = _record_key(wire)
     if key is not None:
-        cached = _RECORDS.get(key)
+        cached = _MODEL_RECORDS.get(key)
+        if cached is None:
+            cached = _RECORDS.get(key)
         if cached is not None:
             return cached
     dtype = _parse_dtype(wire, encoding)
@@ -154,6 +156,9 @@ def _dtype(wire: object, encoding: Encoding) -> np.dtype[Any]:
 # canonical type strings): reading one back can then never differ from parsing it, not even
 # in a warning (a deprecated alias is not canonical, so it is parsed every time).
 _RECORDS: dict[tuple[tuple[str, str], ...], np.dtype[Any]] = {}
+# Models' own dtypes (share_record_dtype): as many as there are models, never evicted by
+# whatever descriptions senders send.
+_MODEL_RECORDS: dict[tuple[tuple[str, str], ...], np.dtype[Any]] = {}
 _MAX_CACHED_RECORDS = 256
 _MAX_CACHED_FIELDS = 256
 
@@ -163,7 +168,7 @@ def share_record_dtype(dtype: np.dtype[Any]) -> None:
     decoded array's dtype is then an identity test (0.04 us) instead of a comparison (0.7)."""
     key = _record_key([list(field) for field in dtype.descr])
     if key is not None and _canonical(dtype, key):
-        _RECORDS[key] = dtype
+        _MODEL_RECORDS[key] = dtype
 
 
 def _record_key(wire: object) -> tuple[tuple[str, str], ...] | None:
