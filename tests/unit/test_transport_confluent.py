@@ -3,11 +3,16 @@ connects nothing until a client is started."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import time
+from collections.abc import Callable
+from typing import Any
 
+import confluent_kafka
 import pytest
 from confluent_kafka import KafkaError as LibKafkaError
+from confluent_kafka import KafkaException
 
 from dq_sdk import (
     BrokerUnavailableError,
@@ -164,3 +169,107 @@ def _row() -> dict[str, object]:
     values: dict[str, object] = dict.fromkeys(PointingNumpyArray.model_fields, 0.5)
     values["antenna_name"] = "SKA001"
     return values
+
+
+# --- enqueue_many against a stand-in for librdkafka's producer --------------------------------
+
+
+class FakeMessage:
+    """What librdkafka hands a delivery callback."""
+
+    def __init__(self, partition: int, offset: int) -> None:
+        self._partition, self._offset = partition, offset
+
+    def topic(self) -> str:
+        return "t"
+
+    def partition(self) -> int:
+        return self._partition
+
+    def offset(self) -> int:
+        return self._offset
+
+    def timestamp(self) -> tuple[int, int]:
+        return (confluent_kafka.TIMESTAMP_CREATE_TIME, 1_700_000_000_000 + self._offset)
+
+
+class FakeProducer:
+    """Queues ``produce()`` calls; refuses some with BufferError (queue full) or KafkaException."""
+
+    def __init__(self, full_times: int = 0, fail_at: int | None = None) -> None:
+        self.queued: list[tuple[bytes, Callable[[Any, Any], None]]] = []
+        self.full_times, self.fail_at, self.calls = full_times, fail_at, 0
+
+    def produce(self, topic: str, value: bytes, *args: Any, **kwargs: Any) -> None:
+        self.calls += 1
+        if self.fail_at is not None and len(self.queued) == self.fail_at:
+            raise KafkaException(confluent_kafka.KafkaError(confluent_kafka.KafkaError._STATE))
+        if self.full_times:
+            self.full_times -= 1
+            raise BufferError("queue full")
+        self.queued.append((value, kwargs["on_delivery"]))
+
+
+def client_with(fake: FakeProducer) -> ConfluentProducerClient:
+    client = ConfluentProducerClient("h:1")
+    client._producer = fake  # type: ignore[assignment]
+    client._loop = asyncio.get_running_loop()
+    return client
+
+
+def deliver(
+    client: ConfluentProducerClient, fake: FakeProducer, order: list[int], errors: dict[int, int]
+) -> None:
+    """Run the delivery callbacks in ``order`` (as librdkafka's poll thread would), then settle."""
+    for index in order:
+        code = errors.get(index)
+        error = None if code is None else confluent_kafka.KafkaError(code)
+        fake.queued[index][1](error, FakeMessage(0, 100 + index))
+    client._settle()
+
+
+async def test_a_batch_resolves_once_every_report_is_in_with_metadata_in_input_order() -> None:
+    fake = FakeProducer()
+    client = client_with(fake)
+    batch = await client.enqueue_many("t", [b"a", b"b", b"c"])
+    assert [value for value, _ in fake.queued] == [b"a", b"b", b"c"]
+    deliver(client, fake, [2, 0], {})
+    assert not batch.done()  # one report is still out
+    deliver(client, fake, [1], {})
+    assert [m.offset for m in await batch] == [100, 101, 102]
+
+
+async def test_a_batch_fails_with_the_first_failure_in_input_order() -> None:
+    fake = FakeProducer()
+    client = client_with(fake)
+    batch = await client.enqueue_many("t", [b"a", b"b", b"c"])
+    # Reports come back out of order; message 1's failure is the one to raise, as awaiting
+    # single sends in order would.
+    deliver(
+        client,
+        fake,
+        [2, 1, 0],
+        {2: confluent_kafka.KafkaError._MSG_TIMED_OUT, 1: confluent_kafka.KafkaError._TRANSPORT},
+    )
+    with pytest.raises(KafkaError, match="delivering to topic 't'") as caught:
+        await batch
+    assert "timed out" not in str(caught.value)  # message 1's transport error, not 2's timeout
+
+
+async def test_a_full_local_queue_is_waited_out_and_order_kept() -> None:
+    fake = FakeProducer(full_times=2)
+    client = client_with(fake)
+    batch = await client.enqueue_many("t", [b"a", b"b"])
+    assert fake.calls == 4 and [value for value, _ in fake.queued] == [b"a", b"b"]
+    deliver(client, fake, [0, 1], {})
+    assert len(await batch) == 2
+
+
+async def test_a_batch_refused_part_way_raises_and_its_queued_reports_settle_nothing() -> None:
+    fake = FakeProducer(fail_at=1)
+    client = client_with(fake)
+    with pytest.raises(KafkaError, match="sending to topic 't'"):
+        await client.enqueue_many("t", [b"a", b"b", b"c"])
+    assert len(fake.queued) == 1
+    deliver(client, fake, [0], {})  # the report of the one queued message: nothing to resolve
+    assert not client._reports

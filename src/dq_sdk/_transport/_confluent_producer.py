@@ -322,12 +322,12 @@ class ConfluentProducerClient:
                         producer, topic, value, key, target, on_delivery, stamp, header_list
                     )
         except KafkaException as exc:
-            batch.future.add_done_callback(_retrieve)
+            batch.future.cancel()  # reports of what was queued settle nothing now
             raise dq_error(
                 exc, f"sending to topic {topic!r}", self.bootstrap, topic=topic, partition=partition
             ) from exc
         except BaseException:
-            batch.future.add_done_callback(_retrieve)  # queued already; nobody will read it
+            batch.future.cancel()
             raise
         return batch.future
 
@@ -389,8 +389,3 @@ class _Batch:
             self.future.set_exception(failure)
         else:
             self.future.set_result(self.outcomes)
-
-
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()
