@@ -19,7 +19,7 @@ from dq_sdk.schemas import PointingNumpyArray, StructuredArray
 LIMIT_S = 30
 PointingArray = StructuredArray[PointingNumpyArray]
 # Record batches of this size (aiokafka's own default; dq-sdk's is 1,000,000 bytes): a row is
-# about 470 bytes on the wire, so 2,000 rows fill some 60 of them, and a 200-antenna array
+# about 600 bytes on the wire, so 2,000 rows fill some 70 of them, and a 200-antenna array
 # (27 KiB) never fits one with another message.
 BATCH_BYTES = 16 * 1024
 SMALL_BATCHES: dict[str, Any] = {"max_batch_size": BATCH_BYTES}

@@ -113,9 +113,6 @@ def producer_config(bootstrap: str, options: Mapping[str, Any]) -> dict[str, Any
         "partitioner": "murmur2_random",
         **_mapped(options, _PRODUCER, "producer"),
     }
-    # librdkafka's own default batch.size (1,000,000), the aiokafka transport's too, but never
-    # over the request limit, as on that transport.
-    config.setdefault("batch.size", min(1_000_000, int(config["message.max.bytes"])))
     config.update(extra)
     return config
 
