@@ -13,6 +13,7 @@ import pytest
 from _reliability_support import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS, Seq
 
 from dq_sdk import Admin, BrokerUnavailableError, Consumer, DQError, KafkaError, Producer
+from dq_sdk._transport import TransportName
 from dq_sdk.testing import BrokerProcess, start_broker
 from dq_sdk.testing._broker import free_port
 
@@ -75,7 +76,10 @@ async def test_sends_in_flight_fail_loudly_when_the_broker_does_not_come_back(
     )
 
 
-async def test_consumer_waits_are_bounded_when_the_broker_dies(broker: BrokerProcess) -> None:
+@pytest.mark.parametrize("transport", ["aiokafka", "confluent"])
+async def test_consumer_waits_are_bounded_when_the_broker_dies(
+    broker: BrokerProcess, transport: TransportName
+) -> None:
     async with Admin(broker.bootstrap) as admin:
         await admin.create_topics([("faults", 2)])
     async with Producer(Seq, broker.bootstrap, topic="faults") as producer:
@@ -93,6 +97,7 @@ async def test_consumer_waits_are_bounded_when_the_broker_dies(broker: BrokerPro
                 session_timeout_ms=SESSION_TIMEOUT_MS,
                 heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
                 commit_interval_s=0.5,
+                transport=transport,
             ) as consumer:
                 for _ in range(10):
                     await consumer.receive(timeout_s=20)
