@@ -229,6 +229,18 @@ def test_malformed_headers_are_decode_errors(data: bytes, match: str) -> None:
         decode(data, NPY)
 
 
+def test_an_invalid_escape_in_a_header_is_refused_without_a_warning() -> None:
+    data = npy("{'descr': '<f\\e8', 'fortran_order': False, 'shape': (1,)}", b"\0" * 8)
+    with warnings.catch_warnings(record=True) as printed:
+        warnings.simplefilter("always")
+        with pytest.raises(DecodeError, match="invalid header: invalid escape sequence"):
+            decode(data, NPY)
+    assert not printed  # no warning in the log for every bad message
+    # A field name with a backslash, which numpy escapes properly, still decodes.
+    array = np.zeros(1, dtype=[("a\\b", "<f8")])
+    assert decode(encode(array, NPY), NPY).dtype == array.dtype
+
+
 def test_limits_are_configurable() -> None:
     data = encode(np.zeros((2, 2, 2)), NPY)
     assert decode(data, NPY, limits=DecodeLimits(max_ndim=3)).ndim == 3
