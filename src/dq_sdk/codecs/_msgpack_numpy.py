@@ -184,7 +184,8 @@ def unpack(
     """Decode one msgpack-numpy message.
 
     Arrays are read-only in every case. A ``msgpack_numpy`` message that is one array, written
-    as dq-sdk and msgpack-numpy write it, is a view of ``view`` (see :mod:`._one_array`). In
+    as dq-sdk and msgpack-numpy write it, in a read-only buffer (``bytes``), is a view of
+    ``view`` (see :mod:`._one_array`). In
     other messages of at least ``copy_below`` bytes arrays are views of ``view``; in smaller
     ones, copies. ``copy_below`` defaults to :data:`COPY_BELOW` for ``msgpack_numpy`` and to 0
     (always views) for other encodings (an ``xarray`` Dataset keeps its variables as views of
@@ -196,8 +197,11 @@ def unpack(
     if known is not None:
         return known
     value = _unpack_any(view, limits, encoding, COPY_BELOW)
-    if isinstance(value, np.ndarray):
-        head = _map_head(value.dtype, value.shape) + _bin_header(value.nbytes)
+    if isinstance(value, np.ndarray) and view.readonly:
+        try:
+            head = _map_head(value.dtype, value.shape) + _bin_header(value.nbytes)
+        except (TypeError, ValueError, OverflowError):  # a dtype our writer would not write
+            return value
         viewed = _LAYOUTS.learn(view, value, head, limits)
         return value if viewed is None else viewed
     return value
