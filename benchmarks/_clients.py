@@ -18,7 +18,7 @@ import aiokafka
 import confluent_kafka
 
 from dq_sdk import Admin
-from dq_sdk._transport._aiokafka import DEFAULT_MAX_BATCH_SIZE
+from dq_sdk._transport._aiokafka import producer_options
 
 from ._core import CASE_LIMIT_S, rate
 
@@ -49,10 +49,9 @@ async def fresh_topic(admin: Admin, stem: str) -> AsyncIterator[str]:
 def _aiokafka_options(options: dict[str, Any]) -> dict[str, Any]:
     """dq-sdk options as raw aiokafka takes them, with dq-sdk's defaults where they differ
     from aiokafka's (``max_batch_size``): the same settings on both sides."""
-    raw = {k: v for k, v in options.items() if k not in ("transport", "librdkafka_config")}
-    limit = raw.get("max_request_size", 1_048_576)
-    raw.setdefault("max_batch_size", min(DEFAULT_MAX_BATCH_SIZE, limit))
-    return raw
+    return producer_options(
+        {k: v for k, v in options.items() if k not in ("transport", "librdkafka_config")}
+    )
 
 
 async def aiokafka_send(

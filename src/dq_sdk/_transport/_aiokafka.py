@@ -121,6 +121,19 @@ async def start_client(
 #: 16 KiB (27 pointing rows): raw aiokafka's own send() loop managed 1.6x fewer rows per
 #: second, and 4,000 concurrent sends 22x fewer (docs/performance.md).
 DEFAULT_MAX_BATCH_SIZE = 1_000_000
+#: aiokafka's ``max_request_size``; the confluent transport uses it too, so that both refuse
+#: the same messages.
+DEFAULT_MAX_REQUEST_SIZE = 1_048_576
+
+
+def producer_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """aiokafka producer options with dq-sdk's defaults where they differ from aiokafka's:
+    ``max_batch_size`` is :data:`DEFAULT_MAX_BATCH_SIZE`, but never over
+    ``max_request_size`` (a batch must fit in a request)."""
+    merged = dict(options)
+    limit = int(merged.get("max_request_size", DEFAULT_MAX_REQUEST_SIZE))
+    merged.setdefault("max_batch_size", min(DEFAULT_MAX_BATCH_SIZE, limit))
+    return merged
 
 
 class KafkaProducerClient:
@@ -129,12 +142,8 @@ class KafkaProducerClient:
     def __init__(self, bootstrap: str, **options: Any) -> None:
         self.bootstrap = bootstrap
         self.connect_timeout_s, kafka_options = split_options(options)
-        self.max_request_size: int = int(kafka_options.get("max_request_size", 1_048_576))
-        # Never over the request limit: a batch must fit in a request.
-        kafka_options.setdefault(
-            "max_batch_size", min(DEFAULT_MAX_BATCH_SIZE, self.max_request_size)
-        )
-        self._options = kafka_options
+        self._options = producer_options(kafka_options)
+        self.max_request_size = int(self._options.get("max_request_size", DEFAULT_MAX_REQUEST_SIZE))
         self._producer: Any = None
         self._sasl = uses_sasl(kafka_options)
 
@@ -169,17 +178,7 @@ class KafkaProducerClient:
     ) -> asyncio.Future[RecordMetadata]:
         """Put one message in the producer's batch; the future resolves on delivery."""
         if partition is not None:
-            known = await guarded(
-                self._producer.partitions_for(topic),
-                f"reading the partitions of topic {topic!r}",
-                bootstrap=self.bootstrap,
-            )
-            if partition not in known:
-                raise KafkaError(
-                    f"topic {topic!r} has no partition {partition} (it has {sorted(known)})",
-                    topic=topic,
-                    partition=partition,
-                )
+            await self._check_partition(topic, partition)
         future: asyncio.Future[RecordMetadata] = await guarded(
             self._producer.send(
                 topic,
@@ -193,6 +192,20 @@ class KafkaProducerClient:
             bootstrap=self.bootstrap,
         )
         return future
+
+    async def _check_partition(self, topic: str, partition: int | None) -> None:
+        """Wait for the topic's metadata; refuse a ``partition`` the topic does not have."""
+        known = await guarded(
+            self._producer.partitions_for(topic),
+            f"reading the partitions of topic {topic!r}",
+            bootstrap=self.bootstrap,
+        )
+        if partition is not None and partition not in known:
+            raise KafkaError(
+                f"topic {topic!r} has no partition {partition} (it has {sorted(known)})",
+                topic=topic,
+                partition=partition,
+            )
 
     async def delivered(self, future: Awaitable[_T], topic: str) -> _T:
         return await guarded(future, f"delivering to topic {topic!r}", bootstrap=self.bootstrap)
@@ -213,17 +226,8 @@ class KafkaProducerClient:
         on the key), so a batch lands exactly as many single sends would, without their
         per-message cost. Each message's metadata is its batch's, at its own offset."""
         producer = self._producer
-        known = await guarded(
-            producer.partitions_for(topic),  # waits for the topic's metadata, as send() does
-            f"reading the partitions of topic {topic!r}",
-            bootstrap=self.bootstrap,
-        )
-        if partition is not None and partition not in known:
-            raise KafkaError(
-                f"topic {topic!r} has no partition {partition} (it has {sorted(known)})",
-                topic=topic,
-                partition=partition,
-            )
+        # Also waits for the topic's metadata (as send() does), which _partitions reads.
+        await self._check_partition(topic, partition)
         header_list = list(headers) if headers else []
         targets = self._partitions(topic, len(values), key, partition)
         by_partition: dict[int, list[int]] = {}

@@ -14,6 +14,7 @@ from confluent_kafka import KafkaError as LibKafkaError
 from confluent_kafka import KafkaException
 
 from .._exceptions import BrokerUnavailableError, DQError, KafkaError
+from ._aiokafka import DEFAULT_MAX_REQUEST_SIZE
 
 __all__ = [
     "DEFAULT_MAX_REQUEST_SIZE",
@@ -72,7 +73,6 @@ _UNMAPPABLE = {
     "sasl_oauth_token_provider": "give librdkafka_config={'oauth_cb': ...} instead",
     "partitioner": "give librdkafka_config={'partitioner': ...} (a librdkafka partitioner name)",
 }
-DEFAULT_MAX_REQUEST_SIZE = 1_048_576  # aiokafka's, so both transports refuse the same messages
 _RECEIVE_MAX_DEFAULT = 100_000_000  # librdkafka's receive.message.max.bytes default
 # A fetch the broker holds because some partitions are empty delays the others' first
 # records by this much: librdkafka's 500 ms made every consumer's first message 0.5 s late.

@@ -218,39 +218,30 @@ class ConfluentProducerClient:
         assert self._loop is not None
         future: asyncio.Future[RecordMetadata] = self._loop.create_future()
         report = functools.partial(self._report, future, 0)
-        header_list = headers if isinstance(headers, list) else list(headers or ())
-        deadline = None
-        while True:
+        # confluent-kafka's stubs want header values typed as str | bytes | None.
+        header_list: list[tuple[str, str | bytes | None]] = list(headers or ())
+        target = -1 if partition is None else partition
+        stamp = timestamp_ms or 0
+        try:
             try:
                 producer.produce(
                     topic,
                     value,
                     key,
-                    -1 if partition is None else partition,
+                    target,
                     on_delivery=report,
-                    timestamp=timestamp_ms or 0,
+                    timestamp=stamp,
                     headers=header_list,
                 )
-                return future
-            except BufferError:
-                # librdkafka's local queue is full: wait for deliveries to make room.
-                now = time.monotonic()
-                deadline = deadline or now + _QUEUE_FULL_WAIT_S
-                if now >= deadline:
-                    raise KafkaError(
-                        f"sending to topic {topic!r}: librdkafka's local queue stayed full for "
-                        f"{_QUEUE_FULL_WAIT_S:g} s (is the broker at {self.bootstrap!r} up?)",
-                        topic=topic,
-                    ) from None
-                await asyncio.sleep(0.005)
-            except KafkaException as exc:
-                raise dq_error(
-                    exc,
-                    f"sending to topic {topic!r}",
-                    self.bootstrap,
-                    topic=topic,
-                    partition=partition,
-                ) from exc
+            except BufferError:  # the local queue is full: wait for deliveries to make room
+                await self._produce_when_room(
+                    producer, topic, value, key, target, report, stamp, header_list
+                )
+        except KafkaException as exc:
+            raise dq_error(
+                exc, f"sending to topic {topic!r}", self.bootstrap, topic=topic, partition=partition
+            ) from exc
+        return future
 
     async def _check_partition(
         self, producer: confluent_kafka.Producer, topic: str, partition: int
