@@ -109,11 +109,19 @@ def _identifier(value: object) -> int | str:
 
 
 #: An identifier as SKA producers send it: ``int >= 0``, a decimal string, or ``"none"``.
-#: The schema says the same with ``type: [integer, string]``, ``minimum`` and ``pattern``.
+#: The schema says the same as ``anyOf`` (integer >= 0 | string of digits | ``"none"``).
 Identifier = Annotated[
     int | str,
     PlainValidator(_identifier),
-    WithJsonSchema({"type": ["integer", "string"], "minimum": 0, "pattern": "^([0-9]+|none)$"}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": "^[0-9]+$"},
+                {"const": "none"},
+            ]
+        }
+    ),
 ]
 
 
