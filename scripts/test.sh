@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Install dq-sdk with its test tools into ./.venv and run every check CI runs:
-# generated models up to date, ruff, mypy --strict, then the whole pytest suite against a real
-# local Kafka-protocol broker that the tests start themselves (DQ_SDK_BOOTSTRAP overrides it).
+# generated models up to date, ruff, mypy --strict, the docs site built strictly (a warning
+# fails), then the whole pytest suite against a real local Kafka-protocol broker that the tests
+# start themselves (DQ_SDK_BOOTSTRAP overrides it). The suite checks the site just built.
 source "$(dirname "${BASH_SOURCE[0]}")/_setup.sh" --group test
 set -x
 python -m codegen --check
 ruff check .
 ruff format --check .
 mypy
+export NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true  # a plugin banner, see decisions.md
+mkdocs build --strict --site-dir site
+export DQ_SDK_DOCS_SITE="$PWD/site"
 exec pytest "$@"
