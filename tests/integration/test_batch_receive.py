@@ -62,7 +62,7 @@ async def test_rows_arrive_as_one_array_with_where_each_came_from(
     seen: list[int] = []
     for batch in batches:
         array = batch.rows.array
-        assert isinstance(batch.rows, PointingArray)
+        assert type(batch.rows) is PointingArray
         assert array.dtype == PointingNumpyArray.numpy_dtype()
         assert len(array) == len(batch.offsets) == len(batch.partitions) == len(batch.topics)
         assert set(batch.topics) == {topic}
