@@ -4,12 +4,14 @@ The docstrings are read in the editor and by ``help()`` as much as on the site, 
 Sphinx's ``:class:`Name``` roles and ``text::`` literal blocks. mkdocstrings renders Markdown,
 so this turns a role into inline code (the target's last part for ``~`` targets, the title for
 ``Title <target>``) and a trailing ``::`` into ``:`` (the indented block after it is already a
-code block in Markdown).
+code block in Markdown). It also reads Sphinx's ``#:`` doc comments (see :class:`DocComments`).
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from pathlib import Path
 from typing import Any
 
 import griffe
@@ -42,3 +44,30 @@ class RestRoles(griffe.Extension):
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         if obj.docstring is not None:
             obj.docstring.value = markdown(obj.docstring.value)
+
+
+class DocComments(griffe.Extension):
+    """Reads Sphinx's ``#:`` doc comments above a module attribute or type alias as its docstring.
+
+    dq-sdk documents constants and type aliases (``OnError``, ``TopicSpec``, ``Buffer``...) the
+    way Sphinx reads them; Griffe reads only a string after the assignment.
+    """
+
+    def on_attribute_instance(self, *, attr: griffe.Attribute, **kwargs: Any) -> None:
+        if attr.docstring is not None or attr.lineno is None:
+            return
+        lines = _source_lines(str(attr.filepath))
+        index = attr.lineno - 2  # the line above the assignment, 0-based
+        comment: list[str] = []
+        while index >= 0 and lines[index].lstrip().startswith("#:"):
+            comment.insert(0, lines[index].lstrip()[2:].strip())
+            index -= 1
+        if comment:
+            attr.docstring = griffe.Docstring(
+                markdown(" ".join(comment)), lineno=index + 2, parent=attr
+            )
+
+
+@functools.cache
+def _source_lines(path: str) -> list[str]:
+    return Path(path).read_text(encoding="utf-8").splitlines()

@@ -40,6 +40,7 @@ from .codecs import Encoding
 from .dataqueues import DataQueueAdmin, DataQueueConsumer, DataQueueProducer
 
 try:
+    #: The installed dq-sdk version; ``"0+unknown"`` when run from a source tree not installed.
     __version__ = version("dq-sdk")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0+unknown"

@@ -124,6 +124,7 @@ class Subscriber:
         self._client.assign(partitions)
 
     def assignment(self) -> list[tuple[str, int]]:
+        """The ``(topic, partition)`` pairs this consumer reads now."""
         return self._client.assignment()
 
     def done_with_in_hand(self) -> None:
@@ -243,6 +244,8 @@ class MessageStream(Generic[T]):
         )
 
     def convert(self, record: Record) -> T:
+        """What the stream yields for one complete record (decoded and checked); a subclass's
+        job. A :class:`DQError` raised here goes to the bad-message policy."""
         raise NotImplementedError
 
     async def __aenter__(self) -> Self:
@@ -274,6 +277,8 @@ class MessageStream(Generic[T]):
         self._subscriber.assign_topics(partitions)
 
     def assignment(self) -> list[tuple[str, int]]:
+        """The ``(topic, partition)`` pairs assigned to this consumer now (with a ``group_id``,
+        the group's share; it changes on a rebalance)."""
         return self._subscriber.assignment()
 
     async def commit(self) -> None:
@@ -497,6 +502,8 @@ class Consumer(MessageStream[Received[M]]):
         )
 
     def convert(self, record: Record) -> Received[M]:
+        """Check the record's headers name this model, decode and validate it, and wrap it with
+        where it came from. Called for every record; errors go to the ``on_error`` policy."""
         check_announced_model(record.headers, self.model)
         value = self.model.from_wire(decode(record.value, self.model.encoding))
         return Received(

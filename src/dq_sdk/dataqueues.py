@@ -143,6 +143,7 @@ class DataQueueConsumer(MessageStream[tuple[str, Any]]):
         )
 
     def convert(self, record: Record) -> tuple[str, Any]:
+        """``(topic, value)`` for one record: decoded with ``encoding``, or the raw bytes."""
         if self.encoding is None:
             return record.topic, record.value
         return record.topic, decode(record.value, self.encoding)

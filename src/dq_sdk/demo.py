@@ -191,6 +191,11 @@ async def demo(antennas: int, rounds: int, bootstrap: str | None) -> list[Stream
 
 
 def run_demo(*, antennas: int = 200, rounds: int = 50, bootstrap: str | None = None) -> int:
+    """Run the demo (``dq-sdk demo``): ``rounds`` of every stream through Kafka, each message
+    checked equal on the way back, a line per stream printed; the process exit code.
+
+    It uses the cluster at ``bootstrap`` (or ``DQ_SDK_BOOTSTRAP``), else a local broker it starts.
+    """
     started = time.perf_counter()
     try:
         reports = asyncio.run(demo(antennas, rounds, bootstrap))

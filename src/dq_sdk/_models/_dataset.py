@@ -162,10 +162,12 @@ class DatasetMessage(Message):
 
     @classmethod
     def from_wire(cls, value: object) -> Self:
+        """Validate a decoded ``xarray.Dataset``; every layout issue is listed at once."""
         raise_issues(cls.__name__, cls.dataset_issues(value))
         return cls.model_validate({"dataset": value}, context=_ALREADY_CHECKED)
 
     def to_wire(self) -> XarrayDataset:
+        """The ``xarray.Dataset`` itself, for the ``xarray`` codec."""
         return self.dataset
 
     @property

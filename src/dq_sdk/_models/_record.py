@@ -238,6 +238,7 @@ class RecordMessage(Message):
 
     @classmethod
     def from_wire(cls, value: object) -> Self:
+        """Validate a decoded dict (every issue at once, with field paths) into this model."""
         if not isinstance(value, Mapping):
             found = type(value).__name__
             raise MessageValidationError(cls.__name__, [SchemaIssue("", "expected a map", found)])

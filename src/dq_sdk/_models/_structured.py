@@ -77,6 +77,7 @@ class StructuredRow(Message):
         return np.array([cls._values(self)], dtype=cls._numpy_dtype)
 
     def to_wire(self) -> StructuredNDArray:
+        """This row as a 1-row structured array: what the SKA pipeline puts on the wire."""
         return self.to_numpy()
 
     @classmethod
@@ -224,10 +225,12 @@ class StructuredArray(Generic[R]):
 
     @classmethod
     def from_wire(cls, value: object) -> Self:
+        """Wrap a decoded structured array, checked by dtype and shape (not row by row)."""
         raise_issues(cls.__name__, structured_issues(value, cls.row_model.numpy_dtype()))
         return cls(cast(StructuredNDArray, value))
 
     def to_wire(self) -> StructuredNDArray:
+        """The structured array itself (read-only), for the ``msgpack_numpy`` codec."""
         return self._array
 
     @property

@@ -294,26 +294,32 @@ def _pattern(info: FieldInfo) -> str | None:
 
 
 def spectral_windows() -> st.SearchStrategy[SpectralWindow]:
+    """Valid ``SpectralWindow`` values: spectral windows of a metric."""
     return records(SpectralWindow)
 
 
 def spectrum_items() -> st.SearchStrategy[SpectrumItem]:
+    """Valid ``SpectrumItem`` values: ``spectrum`` items (power per channel)."""
     return records(SpectrumItem)
 
 
 def amplitude_items() -> st.SearchStrategy[AmplitudeItem]:
+    """Valid ``AmplitudeItem`` values: ``amplitude`` items."""
     return records(AmplitudeItem)
 
 
 def phase_items() -> st.SearchStrategy[PhaseItem]:
+    """Valid ``PhaseItem`` values: ``phase`` items."""
     return records(PhaseItem)
 
 
 def uv_coverage_items() -> st.SearchStrategy[UVCoverageItem]:
+    """Valid ``UVCoverageItem`` values: ``uvcoverage`` items."""
     return records(UVCoverageItem)
 
 
 def band_averaged_xcorr_items() -> st.SearchStrategy[BandAveragedXCorrItem]:
+    """Valid ``BandAveragedXCorrItem`` values: ``bandaveragedxcorr`` items."""
     return records(BandAveragedXCorrItem)
 
 
