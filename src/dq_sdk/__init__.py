@@ -28,6 +28,7 @@ from ._exceptions import (
     MissingDependencyError,
     SchemaIssue,
     SchemaMismatchError,
+    SchemaToolError,
     UnsupportedByBrokerError,
 )
 from ._message import WireMessage
@@ -67,6 +68,7 @@ __all__ = [
     "RecordMetadata",
     "SchemaIssue",
     "SchemaMismatchError",
+    "SchemaToolError",
     "StructuredArray",
     "TopicInfo",
     "TopicSpec",
