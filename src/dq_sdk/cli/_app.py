@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click_errors.UsageError as exc:
         print(f"dq-sdk: {exc.format_message()}", file=sys.stderr)
         return 2
-    except click_errors.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
     except click_errors.ClickException as exc:
         print(f"dq-sdk: {exc.format_message()}", file=sys.stderr)

@@ -72,13 +72,16 @@ def _dtype(writer: Mapping[str, Any], reader: Mapping[str, Any]) -> Iterator[Dif
     written_map, read_map = dict(written), dict(read)
     closed = "a structured numpy dtype is closed: arrays of one version do not validate as the other"
     for name, dtype in read:
-        where = f"#/properties/{name}/x-dtype"
         if name not in written_map:
-            yield Difference("DTYPE_FIELD_ADDED", where, f"dtype field {name!r} added; {closed}")
+            yield Difference(
+                "DTYPE_FIELD_ADDED",
+                f"#/properties/{name}",
+                f"dtype field {name!r} ({dtype}) is in the reader's dtype only; {closed}",
+            )
         elif written_map[name] != dtype:
             yield Difference(
                 "DTYPE_FIELD_CHANGED",
-                where,
+                f"#/properties/{name}/x-dtype",
                 f"dtype of field {name!r} changed from {written_map[name]!r} to {dtype!r}",
             )
     for name, _ in written:
@@ -86,7 +89,7 @@ def _dtype(writer: Mapping[str, Any], reader: Mapping[str, Any]) -> Iterator[Dif
             yield Difference(
                 "DTYPE_FIELD_REMOVED",
                 f"#/properties/{name}",
-                f"dtype field {name!r} removed; {closed}",
+                f"dtype field {name!r} is in the writer's dtype only; {closed}",
             )
     shared_written = [n for n, _ in written if n in read_map]
     shared_read = [n for n, _ in read if n in written_map]
