@@ -10,7 +10,7 @@ with its field path::
     │   └── DecodeError ........... bytes that do not decode (never unpickled)
     ├── MessageValidationError (TypeError) ... every schema issue, listed together
     ├── SchemaMismatchError ....... a received message of another model, version or encoding
-    ├── SchemaToolError (ValueError)  schema tools: an unreadable schema, folder or git ref, a bad option
+    ├── SchemaToolError (ValueError)  a schema, folder, git ref or option schema tools cannot use
     ├── IncompleteMessageError .... a chunked message whose chunks never all arrived
     ├── MessageTooLargeError ...... over the producer's request limit, refused before sending
     ├── KafkaError ................ the broker or the client failed (aiokafka error as __cause__)

@@ -216,7 +216,7 @@ def test_channel_maps_json_and_toml_and_their_errors(tmp_path: Path) -> None:
             load_channels(bad)
     with pytest.raises(SchemaToolError, match="cannot read channel map"):
         load_channels(tmp_path / "missing.json")
-    with pytest.raises(SchemaToolError, match="names model 'Nope'; known models: .*MetricPayload"):
+    with pytest.raises(SchemaToolError, match=r"names model 'Nope'; known models: .*MetricPayload"):
         asyncapi_document(load_folder(ROOT / "schemas"), [ChannelSpec("t", "Nope")])
     with pytest.raises(SchemaToolError, match="no topic here"):
         asyncapi_document(load_folder(ROOT / "schemas"), servers=["kafka://h:1/topic"])
@@ -227,7 +227,16 @@ def test_cli_writes_a_valid_document(tmp_path: Path, validator: Any) -> None:
     channels.write_text(json.dumps({"pointing_offset": "PointingNumpyArray"}))
     out = tmp_path / "asyncapi.json"
     done = subprocess.run(
-        [sys.executable, "-m", "dq_sdk.cli", "asyncapi", "--channels", str(channels), "-o", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "dq_sdk.cli",
+            "asyncapi",
+            "--channels",
+            str(channels),
+            "-o",
+            str(out),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -82,9 +82,7 @@ def test_adding_a_property_to_an_open_model_depends_on_the_policy() -> None:
     new["properties"]["b"] = {"type": "integer"}
     assert check_compatibility(old, new, policy=CompatPolicy.LENIENT) == []
     strict = check_compatibility(old, new, policy=CompatPolicy.STRICT)
-    assert kinds(strict) == [
-        ("backward", "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", "#/properties/b")
-    ]
+    assert kinds(strict) == [("backward", "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", "#/properties/b")]
     # A property with the empty schema is compatible even under Schema Registry's strict rule.
     anything = copy.deepcopy(old)
     anything["properties"]["b"] = {}
@@ -102,7 +100,11 @@ def test_adding_an_optional_property_to_a_closed_model_breaks_forward_only() -> 
 
 
 def test_required_added_breaks_unless_it_has_a_default() -> None:
-    old = {"type": "object", "properties": {"a": STRING, "b": STRING}, "required": ["a"]}
+    old: dict[str, Any] = {
+        "type": "object",
+        "properties": {"a": STRING, "b": STRING},
+        "required": ["a"],
+    }
     new = copy.deepcopy(old)
     new["required"] = ["a", "b"]
     changes = check_compatibility(old, new)
@@ -161,12 +163,12 @@ def test_enum_value_removed_names_the_value_and_path() -> None:
 def test_tightened_constraints_break_backward(
     keyword: str, old_value: object, new_value: object, kind: str
 ) -> None:
-    base = {"type": "string" if "Length" in keyword or keyword in ("pattern", "format") else "number"}
+    base = {
+        "type": "string" if "Length" in keyword or keyword in ("pattern", "format") else "number"
+    }
     old = record(True, v={**base, **({keyword: old_value} if old_value is not None else {})})
     new = record(True, v={**base, keyword: new_value})
-    assert kinds(check_compatibility(old, new)) == [
-        ("backward", kind, f"#/properties/v/{keyword}")
-    ]
+    assert kinds(check_compatibility(old, new)) == [("backward", kind, f"#/properties/v/{keyword}")]
     assert check_compatibility(new, old) == []  # loosening is compatible
 
 
@@ -209,7 +211,11 @@ def test_ska_style_widening_is_backward_compatible_under_the_default_policy() ->
     assert check_compatibility(old, new) == []
     # Schema Registry's strict rule refuses only the property added to an open item model.
     assert kinds(check_compatibility(old, new, policy="strict")) == [
-        ("backward", "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", "#/$defs/AmplitudeItem/properties/data")
+        (
+            "backward",
+            "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL",
+            "#/$defs/AmplitudeItem/properties/data",
+        )
     ]
     # Old consumers require what the new version made optional.
     forward = {c.path for c in check_compatibility(old, new, mode="forward")}
@@ -218,7 +224,7 @@ def test_ska_style_widening_is_backward_compatible_under_the_default_policy() ->
 
 
 def test_partially_open_models_cover_added_properties_that_fit_their_pattern() -> None:
-    old = {
+    old: dict[str, Any] = {
         "type": "object",
         "properties": {"a": STRING},
         "patternProperties": {"^i_": {"type": "integer"}},
@@ -264,14 +270,26 @@ def test_a_new_schema_id_breaks_because_consumers_check_it() -> None:
 @pytest.mark.parametrize(
     ("edit", "kind", "path"),
     [
-        (lambda p: p["antenna_name"].update({"x-dtype": "U16"}), "DTYPE_FIELD_CHANGED",
-         "#/properties/antenna_name/x-dtype"),
-        (lambda p: p["xel_offset"].update({"x-dtype": "f4"}), "DTYPE_FIELD_CHANGED",
-         "#/properties/xel_offset/x-dtype"),
-        (lambda p: p.update({"snr": {"type": "number", "x-dtype": "f8"}}), "DTYPE_FIELD_ADDED",
-         "#/properties/snr"),
-        (lambda p: p.pop("fitted_height_std"), "DTYPE_FIELD_REMOVED",
-         "#/properties/fitted_height_std"),
+        (
+            lambda p: p["antenna_name"].update({"x-dtype": "U16"}),
+            "DTYPE_FIELD_CHANGED",
+            "#/properties/antenna_name/x-dtype",
+        ),
+        (
+            lambda p: p["xel_offset"].update({"x-dtype": "f4"}),
+            "DTYPE_FIELD_CHANGED",
+            "#/properties/xel_offset/x-dtype",
+        ),
+        (
+            lambda p: p.update({"snr": {"type": "number", "x-dtype": "f8"}}),
+            "DTYPE_FIELD_ADDED",
+            "#/properties/snr",
+        ),
+        (
+            lambda p: p.pop("fitted_height_std"),
+            "DTYPE_FIELD_REMOVED",
+            "#/properties/fitted_height_std",
+        ),
     ],
 )
 def test_structured_dtype_changes_break_both_ways(edit: Any, kind: str, path: str) -> None:
@@ -280,7 +298,10 @@ def test_structured_dtype_changes_break_both_ways(edit: Any, kind: str, path: st
     edit(new["properties"])
     new["required"] = [n for n in new["required"] if n in new["properties"]]
     # Forward swaps writer and reader, so a field added is a field the writer has "only".
-    mirror = {"DTYPE_FIELD_ADDED": "DTYPE_FIELD_REMOVED", "DTYPE_FIELD_REMOVED": "DTYPE_FIELD_ADDED"}
+    mirror = {
+        "DTYPE_FIELD_ADDED": "DTYPE_FIELD_REMOVED",
+        "DTYPE_FIELD_REMOVED": "DTYPE_FIELD_ADDED",
+    }
     changes = check_compatibility(old, new, mode="full")
     assert (kind, path) in {(c.kind, c.path) for c in changes if c.direction == "backward"}
     forward = {(c.kind, c.path) for c in changes if c.direction == "forward"}

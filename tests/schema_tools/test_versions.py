@@ -95,9 +95,7 @@ def test_a_change_without_a_version_bump_fails(repo: Path) -> None:
 def test_a_compatible_change_needs_a_minor_bump_not_a_patch(repo: Path) -> None:
     edit_schema(repo, METRICS, add_optional_property)
     edit_schema(repo, METRICS, bump("1.0.1"))
-    assert ["needs at least a minor version: 1.0.0 -> 1.1.0" in p for p in versions(repo)] == [
-        True
-    ]
+    assert ["needs at least a minor version: 1.0.0 -> 1.1.0" in p for p in versions(repo)] == [True]
     edit_schema(repo, METRICS, bump("1.1.0"))
     assert versions(repo) == []
 
@@ -205,14 +203,14 @@ def test_unknown_ref_and_bad_json_are_dq_errors(repo: Path) -> None:
     with pytest.raises(SchemaToolError, match="'no-such-ref' is neither a folder nor a git ref"):
         check_against("no-such-ref", schemas_dir=repo / "schemas")
     (repo / "schemas" / "broken.json").write_text("{not json")
-    with pytest.raises(SchemaToolError, match="broken.json is not valid JSON"):
+    with pytest.raises(SchemaToolError, match=r"broken\.json is not valid JSON"):
         check_against("main", schemas_dir=repo / "schemas")
 
 
 def test_schema_version_parsing() -> None:
     assert SchemaVersion.parse("1.10.2", "x") > SchemaVersion.parse("1.9.9", "x")
     for bad in ("1.0", "01.0.0", "1.0.0-rc1", 1):
-        with pytest.raises(SchemaToolError, match="is not a version MAJOR.MINOR.PATCH"):
+        with pytest.raises(SchemaToolError, match=r"is not a version MAJOR\.MINOR\.PATCH"):
             SchemaVersion.parse(bad, "x.json")
 
 
@@ -242,12 +240,15 @@ def test_cli_compat_and_versions_exit_codes(repo: Path) -> None:
     done = dq_sdk("schemas", "compat", "--against", "main", cwd=repo)
     assert done.returncode == 1
     assert f"{METRICS} 1.0.0: 2 breaking change(s) (backward)" in done.stdout
-    assert "  - #/properties/data_type/enum: enum value(s) \"lagplot\" removed" in done.stdout
+    assert '  - #/properties/data_type/enum: enum value(s) "lagplot" removed' in done.stdout
     assert "[ENUM_ARRAY_NARROWED; backward: version 1.0.0 reading version 1.0.0 data]" in (
         done.stdout
     )
     # The same change is fine for old readers of new data only.
-    assert dq_sdk("schemas", "compat", "--against", "main", "--mode", "forward", cwd=repo).returncode == 0
+    assert (
+        dq_sdk("schemas", "compat", "--against", "main", "--mode", "forward", cwd=repo).returncode
+        == 0
+    )
 
     done = dq_sdk("schemas", "versions", cwd=repo)
     assert done.returncode == 1

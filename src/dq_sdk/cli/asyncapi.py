@@ -19,8 +19,8 @@ def command(
         Path | None,
         typer.Option(
             "--channels",
-            help="JSON or TOML file mapping topics to models: {\"pointing_offset\": "
-            "\"PointingNumpyArray\"}. Default: one channel per schema, topic left open.",
+            help='JSON or TOML file mapping topics to models: {"pointing_offset": '
+            '"PointingNumpyArray"}. Default: one channel per schema, topic left open.',
         ),
     ] = None,
     output: Annotated[

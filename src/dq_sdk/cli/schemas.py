@@ -136,7 +136,9 @@ def compat(
     policy: PolicyOption = CompatPolicy.LENIENT,
     transitive: Annotated[
         bool,
-        typer.Option("--transitive", help="Check against every earlier version in the ref's history."),
+        typer.Option(
+            "--transitive", help="Check against every earlier version in the ref's history."
+        ),
     ] = False,
     schemas: SchemasOption = Path("schemas"),
 ) -> None:
@@ -151,7 +153,9 @@ def compat(
             continue
         versions = ", ".join(report.compared_with)
         if report.compatible:
-            typer.echo(f"{report.schema} {report.version}: compatible ({mode.value}) with {versions}")
+            typer.echo(
+                f"{report.schema} {report.version}: compatible ({mode.value}) with {versions}"
+            )
             continue
         broken += len(report.breaking)
         typer.echo(

@@ -86,7 +86,7 @@ def load_channels(path: Path) -> list[ChannelSpec]:
         else:
             raise SchemaToolError(
                 f"channel map {str(path)!r}: topic {topic!r} maps to {entry!r}; expected a "
-                "model name or {\"model\": NAME, \"description\": TEXT}"
+                'model name or {"model": NAME, "description": TEXT}'
             )
     return channels
 
@@ -115,12 +115,13 @@ def asyncapi_document(
     channel_objects: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     for spec in wanted:
-        document = by_name.get(spec.model)
-        if document is None:
+        found = by_name.get(spec.model)
+        if found is None:
             known = ", ".join(sorted(by_name))
             raise SchemaToolError(
                 f"channel {spec.topic!r} names model {spec.model!r}; known models: {known}"
             )
+        document = found
         channel_id = _unique(_ID.sub("_", spec.topic or _title(document)), channel_objects)
         message_name = _title(document)
         channel_objects[channel_id] = {
@@ -243,7 +244,11 @@ def _headers_schema(content: Mapping[str, Any]) -> dict[str, Any]:
                 "type": "string",
                 "description": "The schema version (x-version) the producer was generated from; "
                 "consumers read every version of their own major.",
-                **({"pattern": rf"^{major}\.[0-9]+\.[0-9]+$", "examples": [version]} if major else {}),
+                **(
+                    {"pattern": rf"^{major}\.[0-9]+\.[0-9]+$", "examples": [version]}
+                    if major
+                    else {}
+                ),
             },
         },
         "required": [_headers.ENCODING, _headers.SCHEMA_ID, _headers.SCHEMA_VERSION],

@@ -93,9 +93,7 @@ def check_against(
             )
         ]
         reports.append(
-            SchemaReport(
-                name, document.version, tuple(v.label for v in versions), tuple(breaking)
-            )
+            SchemaReport(name, document.version, tuple(v.label for v in versions), tuple(breaking))
         )
     for name, versions in previous.items():
         if name not in current and versions:

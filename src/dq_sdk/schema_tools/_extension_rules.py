@@ -70,7 +70,9 @@ def _dtype(writer: Mapping[str, Any], reader: Mapping[str, Any]) -> Iterator[Dif
     if written == read:
         return
     written_map, read_map = dict(written), dict(read)
-    closed = "a structured numpy dtype is closed: arrays of one version do not validate as the other"
+    closed = (
+        "a structured numpy dtype is closed: arrays of one version do not validate as the other"
+    )
     for name, dtype in read:
         if name not in written_map:
             yield Difference(
@@ -148,11 +150,12 @@ def _xarray(walker: SchemaWalker) -> Iterator[Difference]:
                 yield Difference(
                     "XARRAY_DIMS_CHANGED",
                     f"{where}/dims",
-                    f"dims of {label} {name!r} changed from {old.get('dims')} to "
-                    f"{new.get('dims')}",
+                    f"dims of {label} {name!r} changed from {old.get('dims')} to {new.get('dims')}",
                 )
     if "attrs" in writer or "attrs" in reader:
-        yield from walker.compare(writer.get("attrs", {}), reader.get("attrs", {}), "#/x-xarray/attrs")
+        yield from walker.compare(
+            writer.get("attrs", {}), reader.get("attrs", {}), "#/x-xarray/attrs"
+        )
 
 
 def _items_by(walker: SchemaWalker) -> Iterator[Difference]:

@@ -138,7 +138,9 @@ class SchemaWalker:
         """Whether every value valid for ``writer`` is read by ``reader`` (no breaking change)."""
         saved = set(self._seen)
         try:
-            return all(is_compatible(d.kind, self.policy) for d in self._compare(writer, reader, path))
+            return all(
+                is_compatible(d.kind, self.policy) for d in self._compare(writer, reader, path)
+            )
         finally:
             self._seen = saved
 
@@ -208,8 +210,11 @@ class SchemaWalker:
             for index, option in enumerate(writer_options):
                 where = _pointer(path, "anyOf" if "anyOf" in writer else "oneOf", index)
                 for difference in self._compare(option, reader_rest, path):
-                    yield Difference(difference.kind, difference.path, f"{difference.reason} "
-                                     f"(for values matching {where})")
+                    yield Difference(
+                        difference.kind,
+                        difference.path,
+                        f"{difference.reason} (for values matching {where})",
+                    )
             return
         yield from self._plain(writer_rest, reader_rest, path)
         for index, option in enumerate(writer_options):
@@ -238,9 +243,10 @@ class SchemaWalker:
         yield from _bounds(writer, reader, path)
         yield from self._object(writer, reader, path)
         yield from self._array(writer, reader, path)
-        if "not" in writer or "not" in reader:
-            if _show(writer.get("not")) != _show(reader.get("not")):
-                yield Difference("NOT_TYPE_EXTENDED", _pointer(path, "not"), "'not' changed")
+        if ("not" in writer or "not" in reader) and _show(writer.get("not")) != _show(
+            reader.get("not")
+        ):
+            yield Difference("NOT_TYPE_EXTENDED", _pointer(path, "not"), "'not' changed")
         for key in sorted((writer.keys() | reader.keys()) - _HANDLED - _ANNOTATIONS):
             if key.startswith("x-"):
                 continue  # dq-sdk's extensions have rules of their own (_extension_rules)
@@ -363,7 +369,8 @@ class SchemaWalker:
         else:
             covering = _covering_schema(writer, name)
             covered = self.accepts(covering, schema, where)
-            kind = f"PROPERTY_ADDED_{'IS' if covered else 'NOT'}_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
+            coverage = "IS" if covered else "NOT"
+            kind = f"PROPERTY_ADDED_{coverage}_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
             reason = f"property {name!r} added; the writer allowed it under its partial model"
         yield Difference(kind, where, reason)
 
@@ -387,8 +394,9 @@ class SchemaWalker:
             )
         else:
             covered = self.accepts(schema, _covering_schema(reader, name), where)
+            coverage = "IS" if covered else "NOT"
             yield Difference(
-                f"PROPERTY_REMOVED_{'IS' if covered else 'NOT'}_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+                f"PROPERTY_REMOVED_{coverage}_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
                 where,
                 f"property {name!r} removed; the reader's partial model "
                 f"{'accepts' if covered else 'does not accept'} its values",
@@ -403,7 +411,11 @@ class SchemaWalker:
         if _show(written) == _show(read):
             return
         if read is True or read == {}:
-            kind = "ADDITIONAL_PROPERTIES_ADDED" if written is False else "ADDITIONAL_PROPERTIES_EXTENDED"
+            kind = (
+                "ADDITIONAL_PROPERTIES_ADDED"
+                if written is False
+                else "ADDITIONAL_PROPERTIES_EXTENDED"
+            )
             yield Difference(kind, where, "additional properties allowed")
         elif read is False:
             yield Difference(
@@ -580,4 +592,6 @@ def _exact(
     elif read is None:
         yield Difference(f"{prefix}_REMOVED", where, f"{keyword} removed")
     else:
-        yield Difference(f"{prefix}_CHANGED", where, f"{keyword} changed from {written!r} to {read!r}")
+        yield Difference(
+            f"{prefix}_CHANGED", where, f"{keyword} changed from {written!r} to {read!r}"
+        )

@@ -52,7 +52,9 @@ def parse_document(name: str, source: str, text: str) -> SchemaDocument:
     except json.JSONDecodeError as error:
         raise SchemaToolError(f"{source} is not valid JSON: {error}") from None
     if not isinstance(content, dict):
-        raise SchemaToolError(f"{source} is not a JSON Schema object (found {type(content).__name__})")
+        raise SchemaToolError(
+            f"{source} is not a JSON Schema object (found {type(content).__name__})"
+        )
     return SchemaDocument(name, source, content)
 
 
@@ -92,7 +94,9 @@ def _relative(repo: Path, folder: Path) -> str:
     try:
         return folder.resolve().relative_to(repo.resolve()).as_posix()
     except ValueError:
-        raise SchemaToolError(f"{str(folder)!r} is not inside the git repository {str(repo)!r}") from None
+        raise SchemaToolError(
+            f"{str(folder)!r} is not inside the git repository {str(repo)!r}"
+        ) from None
 
 
 def load_git(repo: Path, ref: str, folder: Path) -> dict[str, SchemaDocument]:
