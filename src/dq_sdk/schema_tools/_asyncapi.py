@@ -39,11 +39,15 @@ _CONTENT_TYPES = {
 }
 _DROPPED = frozenset({"$schema", "$id", "$defs", "customBasePath", "customTypePath"})
 _ID = re.compile(r"[^A-Za-z0-9_.-]")
+_HOSTS = re.compile(r"[A-Za-z0-9_.\[\]:-]+:[0-9]{1,5}(,[A-Za-z0-9_.\[\]:-]+:[0-9]{1,5})*")
 
 
 @dataclass(frozen=True)
 class ChannelSpec:
-    """One topic and the model (schema title, or schema file name) its messages follow."""
+    """One topic and the model (schema title, or schema file name) its messages follow.
+
+    ``topic`` is a topic name or an SDP flow sink URL, ``kafka://host:port/topic``.
+    """
 
     topic: str
     model: str
@@ -113,6 +117,7 @@ def asyncapi_document(
         messages[message_name] = _message(document, components)
     wanted = list(channels) if channels is not None else _default_channels(schemas)
     channel_objects: dict[str, Any] = {}
+    channel_hosts: dict[str, str] = {}
     operations: dict[str, Any] = {}
     for spec in wanted:
         found = by_name.get(spec.model)
@@ -122,14 +127,17 @@ def asyncapi_document(
                 f"channel {spec.topic!r} names model {spec.model!r}; known models: {known}"
             )
         document = found
-        channel_id = _unique(_ID.sub("_", spec.topic or _title(document)), channel_objects)
+        host, topic = _destination(spec.topic)
+        channel_id = _unique(_ID.sub("_", topic or _title(document)), channel_objects)
         message_name = _title(document)
         channel_objects[channel_id] = {
-            "address": spec.topic or None,
+            "address": topic or None,
             "description": spec.description
             or f"{message_name} messages ({document.content.get('x-encoding')}).",
             "messages": {message_name: {"$ref": f"#/components/messages/{message_name}"}},
         }
+        if host is not None:
+            channel_hosts[channel_id] = host
         for action in ("send", "receive"):
             operations[f"{action}_{channel_id}"] = {
                 "action": action,
@@ -145,8 +153,21 @@ def asyncapi_document(
             "Each message carries the dq-encoding, dq-schema-id and dq-schema-version headers.",
         },
     }
-    if servers:
-        document_out["servers"] = _servers(servers)
+    hosts = list(dict.fromkeys([*(_server_host(s) for s in servers), *channel_hosts.values()]))
+    if hosts:
+        server_ids = {
+            host: f"kafka{i + 1}" if len(hosts) > 1 else "kafka" for i, host in enumerate(hosts)
+        }
+        document_out["servers"] = {
+            server_ids[host]: {
+                "host": host,
+                "protocol": "kafka",
+                "description": "Kafka bootstrap server.",
+            }
+            for host in hosts
+        }
+        for channel_id, host in channel_hosts.items():
+            channel_objects[channel_id]["servers"] = [{"$ref": f"#/servers/{server_ids[host]}"}]
     document_out["channels"] = channel_objects
     document_out["operations"] = operations
     document_out["components"] = {"schemas": components, "messages": messages}
@@ -185,20 +206,30 @@ def _unique(name: str, taken: Mapping[str, object]) -> str:
     return candidate
 
 
-def _servers(addresses: Sequence[str]) -> dict[str, Any]:
-    servers: dict[str, Any] = {}
-    for index, address in enumerate(addresses):
-        host = address.removeprefix("kafka://").strip("/")
-        if not host or "/" in host:
+def _server_host(address: str) -> str:
+    host, topic = _destination(address if "://" in address else f"kafka://{address}")
+    if host is None or topic:
+        raise SchemaToolError(
+            f"server {address!r} is not host:port or kafka://host:port (no topic here)"
+        )
+    return host
+
+
+def _destination(target: str) -> tuple[str | None, str]:
+    """``kafka://host:port[,host:port]/topic`` (an SDP flow sink) -> (hosts, topic); a plain
+    topic name -> (None, topic)."""
+    if not target.lower().startswith("kafka://"):
+        if "://" in target:
             raise SchemaToolError(
-                f"server {address!r} is not host:port or kafka://host:port (no topic here)"
+                f"destination {target!r}: only kafka://host:port/topic URLs or topic names"
             )
-        servers[f"kafka{index + 1}" if len(addresses) > 1 else "kafka"] = {
-            "host": host,
-            "protocol": "kafka",
-            "description": "Kafka bootstrap server.",
-        }
-    return servers
+        return None, target
+    hosts, _, topic = target[len("kafka://") :].partition("/")
+    if not _HOSTS.fullmatch(hosts) or "/" in topic.strip("/"):
+        raise SchemaToolError(
+            f"destination {target!r} is not kafka://host:port[,host:port...][/topic]"
+        )
+    return hosts, topic.strip("/")
 
 
 def _message(document: SchemaDocument, components: dict[str, Any]) -> dict[str, Any]:
