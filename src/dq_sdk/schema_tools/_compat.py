@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +148,3 @@ def _policy(value: CompatPolicy | str) -> CompatPolicy:
     except ValueError:
         allowed = ", ".join(p.value for p in CompatPolicy)
         raise SchemaToolError(f"compatibility policy {value!r} is not one of: {allowed}") from None
-
-
-def breaking_in(reports: Sequence[SchemaReport]) -> list[BreakingChange]:
-    return [change for report in reports for change in report.breaking]
