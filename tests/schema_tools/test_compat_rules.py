@@ -382,3 +382,24 @@ def test_bad_mode_or_policy_is_a_dq_error_naming_the_choices() -> None:
         check_compatibility(schema, schema, mode="sideways")
     with pytest.raises(SchemaToolError, match="strict, lenient"):
         check_compatibility(schema, schema, policy="loose")
+
+
+def test_recursive_definitions_terminate_and_report_once() -> None:
+    old: dict[str, Any] = {
+        "$defs": {
+            "Node": {
+                "type": "object",
+                "properties": {"v": {"type": "string"}, "next": {"$ref": "#/$defs/Node"}},
+            },
+            "A": {"$ref": "#/$defs/B"},
+            "B": {"$ref": "#/$defs/A"},
+        },
+        "$ref": "#/$defs/Node",
+    }
+    new = copy.deepcopy(old)
+    new["$defs"]["Node"]["properties"]["v"]["maxLength"] = 3
+    assert kinds(check_compatibility(old, new, mode="full")) == [
+        ("backward", "MAX_LENGTH_ADDED", "#/$defs/Node/properties/v/maxLength")
+    ]
+    loop = {"$defs": old["$defs"], "$ref": "#/$defs/A"}
+    assert check_compatibility(loop, loop, mode="full") == []
