@@ -281,6 +281,11 @@ def test_a_new_schema_id_breaks_because_consumers_check_it() -> None:
             "#/properties/xel_offset/x-dtype",
         ),
         (
+            lambda p: p["el_offset"].update({"x-dtype": "(2,)f8"}),  # a shape: two values per row
+            "DTYPE_FIELD_CHANGED",
+            "#/properties/el_offset/x-dtype",
+        ),
+        (
             lambda p: p.update({"snr": {"type": "number", "x-dtype": "f8"}}),
             "DTYPE_FIELD_ADDED",
             "#/properties/snr",

@@ -244,6 +244,14 @@ def test_cli_compat_and_versions_exit_codes(repo: Path) -> None:
     assert "[ENUM_ARRAY_NARROWED; backward: version 1.0.0 reading version 1.0.0 data]" in (
         done.stdout
     )
+    as_json = dq_sdk("schemas", "compat", "--against", "main", "--json", cwd=repo)
+    assert as_json.returncode == 1
+    reports = {r["schema"]: r for r in json.loads(as_json.stdout)}
+    assert [(c["kind"], c["path"], c["direction"]) for c in reports[METRICS]["breaking"]] == [
+        ("ENUM_ARRAY_NARROWED", "#/properties/data_type/enum", "backward"),
+        ("ITEMS_BY_TAG_REMOVED", "#/x-items-by/items/lagplot", "backward"),
+    ]
+    assert reports["pointing_table"]["breaking"] == []
     # The same change is fine for old readers of new data only.
     assert (
         dq_sdk("schemas", "compat", "--against", "main", "--mode", "forward", cwd=repo).returncode

@@ -6,6 +6,7 @@ CI can run them as they are.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -141,11 +142,19 @@ def compat(
         ),
     ] = False,
     schemas: SchemasOption = Path("schemas"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the reports as JSON (for scripts).")
+    ] = False,
 ) -> None:
     """Check every schema against the same schema in AGAINST; exit 1 on a breaking change."""
     reports = check_against(
         against, schemas_dir=schemas, mode=mode, policy=policy, transitive=transitive
     )
+    if as_json:
+        typer.echo(json.dumps([dataclasses.asdict(report) for report in reports], indent=2))
+        if any(report.breaking for report in reports):
+            raise typer.Exit(1)
+        return
     broken = 0
     for report in reports:
         if report.note:
