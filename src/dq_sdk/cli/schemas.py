@@ -112,10 +112,16 @@ def show(
 def _kind(schema: dict[str, Any]) -> str:
     if "$ref" in schema:
         return str(schema["$ref"]).rsplit("/", 1)[-1]
+    if "const" in schema:
+        return json.dumps(schema["const"])
     if "enum" in schema:
         return " | ".join(json.dumps(v) for v in schema["enum"])
     if "anyOf" in schema:
         return " | ".join(_kind(option) for option in schema["anyOf"])
+    if "customTypePath" in schema:  # the Python type dq-sdk gives it (FloatArray...)
+        return str(schema["customTypePath"]).rsplit(".", 1)[-1]
+    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        return f"array of {_kind(schema['items'])}"
     return str(schema.get("type", "any"))
 
 
