@@ -249,8 +249,6 @@ def test_cli_writes_a_valid_document(tmp_path: Path, validator: Any) -> None:
     assert errors(validator, written) == []
     assert [c["address"] for c in written["channels"].values()] == ["pointing_offset"]
     # The message components cover every schema, whichever channels were asked for.
-    assert set(written["components"]["messages"]) == {
-        "PointingNumpyArray",
-        "PointingTable",
-        "MetricPayload",
-    }
+    titles = {doc.content["title"] for doc in load_folder(ROOT / "schemas").values()}
+    assert set(written["components"]["messages"]) == titles
+    assert {"PointingNumpyArray", "PointingTable", "MetricPayload"} <= titles

@@ -47,9 +47,12 @@ def edit_schema(repo: Path, name: str, edit: Edit) -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A git repository whose main branch holds today's schemas, on a feature branch."""
+    """A git repository whose main branch holds today's schemas as version 1.0.0, checked out
+    on a feature branch."""
     repo = tmp_path / "repo"
     shutil.copytree(SCHEMAS, repo / "schemas")
+    for path in (repo / "schemas").glob("*.json"):
+        edit_schema(repo, path.stem, bump("1.0.0"))  # whatever today's versions are
     git(repo.parent, "init", "-q", "-b", "main", str(repo))
     git(repo, "config", "user.email", "test@example.org")
     git(repo, "config", "user.name", "test")
