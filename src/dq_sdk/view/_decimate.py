@@ -1,0 +1,126 @@
+"""Server-side decimation: whatever a topic carries, a browser gets few points and few updates.
+
+Traces keep their shape (peaks survive: each bin contributes its minimum and its maximum),
+grids are block-averaged, and numbers become JSON-ready lists with ``None`` for NaN/inf (JSON
+has no NaN). A :class:`RateLimit` caps how often a topic's latest message is decoded.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "MAX_GRID",
+    "MAX_POINTS",
+    "RateLimit",
+    "bin_mean",
+    "block_mean",
+    "json_numbers",
+    "min_max_trace",
+]
+
+#: Points per trace sent to a browser (a spectrum of 4096 channels becomes 2000 points).
+MAX_POINTS = 2000
+#: Rows and columns of a heat map sent to a browser.
+MAX_GRID = 256
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def json_numbers(values: npt.ArrayLike, digits: int = 6) -> list[float | None]:
+    """Floats rounded to ``digits`` significant digits (smaller JSON), NaN/inf as ``None``."""
+    array = np.asarray(values, dtype=np.float64).ravel()
+    finite = np.isfinite(array)
+    if finite.all():
+        return [float(f"{v:.{digits}g}") for v in array.tolist()]
+    return [
+        float(f"{v:.{digits}g}") if ok else None
+        for v, ok in zip(array.tolist(), finite, strict=True)
+    ]
+
+
+def min_max_trace(
+    y: npt.ArrayLike, x: npt.ArrayLike | None = None, max_points: int = MAX_POINTS
+) -> tuple[FloatArray, FloatArray]:
+    """``(x, y)`` with at most ``max_points`` points that draw like the full trace.
+
+    Short traces come back whole. Long ones are cut into ``max_points // 2`` bins; each bin
+    gives its minimum and its maximum, in the order they occur, so spikes and dips stay
+    visible (plain striding or averaging would hide a one-channel RFI spike).
+    """
+    values = np.asarray(y, dtype=np.float64).ravel()
+    xs = np.arange(values.size, dtype=np.float64) if x is None else np.asarray(x, np.float64)
+    if xs.shape != values.shape:
+        raise ValueError(f"x has {xs.size} values, y has {values.size}")
+    if max_points < 2:
+        raise ValueError(f"max_points must be >= 2, not {max_points}")
+    if values.size <= max_points:
+        return xs, values
+    step = math.ceil(values.size / (max_points // 2))
+    bins = math.ceil(values.size / step)
+    padded = np.full(bins * step, np.nan)
+    padded[: values.size] = values
+    blocks = padded.reshape(bins, step)
+    missing = np.isnan(blocks)
+    starts = np.arange(bins) * step
+    lo = starts + np.where(missing, np.inf, blocks).argmin(axis=1)
+    hi = starts + np.where(missing, -np.inf, blocks).argmax(axis=1)
+    # An all-NaN bin gives index 0 of the bin for both: its first value, NaN, a gap.
+    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
+    order = np.stack([first, second], axis=1).ravel()
+    return xs[order], values[order]
+
+
+def block_mean(values: npt.ArrayLike, max_rows: int = MAX_GRID, max_cols: int = MAX_GRID) -> Any:
+    """A 2-D grid averaged in blocks down to at most ``max_rows`` x ``max_cols`` (NaN-aware)."""
+    grid = np.asarray(values, dtype=np.float64)
+    if grid.ndim != 2:
+        raise ValueError(f"a heat map needs 2 dimensions, not shape {grid.shape}")
+    rows, cols = grid.shape
+    row_step = max(1, math.ceil(rows / max_rows))
+    col_step = max(1, math.ceil(cols / max_cols))
+    if row_step == col_step == 1:
+        return grid
+    out_rows, out_cols = math.ceil(rows / row_step), math.ceil(cols / col_step)
+    padded = np.full((out_rows * row_step, out_cols * col_step), np.nan)
+    padded[:rows, :cols] = grid
+    blocks = padded.reshape(out_rows, row_step, out_cols, col_step)
+    finite = np.isfinite(blocks)
+    counts = finite.sum(axis=(1, 3))
+    sums = np.where(finite, blocks, 0.0).sum(axis=(1, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def bin_mean(values: npt.ArrayLike, bins: int) -> FloatArray:
+    """A 1-D trace averaged down to at most ``bins`` values (a waterfall row)."""
+    row = np.asarray(values, dtype=np.float64).reshape(1, -1)
+    return np.asarray(block_mean(row, 1, bins), dtype=np.float64).ravel()
+
+
+class RateLimit:
+    """A token bucket: at most ``per_second`` events on average, ``burst`` at once."""
+
+    def __init__(self, per_second: float, burst: int, clock: Any = time.monotonic) -> None:
+        if per_second <= 0 or burst < 1:
+            raise ValueError(f"per_second must be > 0 and burst >= 1, not {per_second}, {burst}")
+        self.per_second = per_second
+        self.burst = burst
+        self._clock = clock
+        self._tokens = float(burst)
+        self._at = clock()
+
+    def allow(self) -> bool:
+        """Take a token if one is there."""
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.per_second)
+        self._at = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
