@@ -8,11 +8,12 @@ in count and time.
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,26 @@ __all__ = ["XSS", "Streams"]
 
 XSS = "<img src=x onerror=alert(1)>"
 PointingArray = StructuredArray[PointingNumpyArray]
+
+
+def _in_thread(make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a coroutine to the end in a thread of its own (Playwright's sync API holds a
+    running loop in the test thread)."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(make())
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=60)
+    if thread.is_alive():
+        raise TimeoutError("topic administration did not finish within 60 s")
+    if failure:
+        raise failure[0]
 
 
 @dataclass
@@ -53,7 +74,7 @@ class Streams:
                 config = {"max.message.bytes": str(8 * 2**20)}
                 await admin.create_topics([self.topic(k) for k in self.kinds], config=config)
 
-        asyncio.run(create())
+        _in_thread(create)
 
     def start(self, max_seconds: float = 600.0) -> None:
         """Produce one message per stream every ``period_s`` (at most ``max_seconds``)."""
@@ -74,7 +95,7 @@ class Streams:
             async with Admin(self.bootstrap) as admin:
                 await admin.delete_topics([self.topic(k) for k in self.kinds])
 
-        asyncio.run(delete())
+        _in_thread(delete)
 
     async def _produce(self, max_seconds: float) -> None:
         try:

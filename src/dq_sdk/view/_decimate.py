@@ -51,7 +51,9 @@ def min_max_trace(
 
     Short traces come back whole. Long ones are cut into ``max_points // 2`` bins; each bin
     gives its minimum and its maximum, in the order they occur, so spikes and dips stay
-    visible (plain striding or averaging would hide a one-channel RFI spike).
+    visible (plain striding or averaging would hide a one-channel RFI spike). They are placed
+    at the bin's first and last x: traces of one length then share one x axis, as a chart
+    of several series needs, and a value is at most one bin from where it was.
     """
     values = np.asarray(y, dtype=np.float64).ravel()
     xs = np.arange(values.size, dtype=np.float64) if x is None else np.asarray(x, np.float64)
@@ -68,12 +70,14 @@ def min_max_trace(
     blocks = padded.reshape(bins, step)
     missing = np.isnan(blocks)
     starts = np.arange(bins) * step
+    ends = np.minimum(starts + step, values.size) - 1
     lo = starts + np.where(missing, np.inf, blocks).argmin(axis=1)
     hi = starts + np.where(missing, -np.inf, blocks).argmax(axis=1)
-    # An all-NaN bin gives index 0 of the bin for both: its first value, NaN, a gap.
+    # An all-NaN bin gives its first index for both: NaN, a gap in the line.
     first, second = np.minimum(lo, hi), np.maximum(lo, hi)
-    order = np.stack([first, second], axis=1).ravel()
-    return xs[order], values[order]
+    out_x = np.stack([xs[starts], xs[ends]], axis=1).ravel()
+    out_y = np.stack([values[first], values[second]], axis=1).ravel()
+    return out_x, out_y
 
 
 def block_mean(values: npt.ArrayLike, max_rows: int = MAX_GRID, max_cols: int = MAX_GRID) -> Any:

@@ -162,7 +162,7 @@ class Feed:
         while self.board.groups:
             for group in self.board.groups:
                 try:
-                    self.board.committed[group] = await committed_offsets(admin, group)
+                    self.board.committed[group] = await committed_offsets(admin, group, self._pairs)
                 except DQError as exc:
                     self.board.problem = f"lag of group {group!r}: {exc}"
             await asyncio.sleep(LAG_REFRESH_S)

@@ -76,6 +76,9 @@ class TopicState:
         self.partitions = partitions
         self._clock = clock
         self._started = clock()
+        # Messages from before the view started (read back to show the latest) are listed
+        # but not counted in the rates; a little slack for producers' clocks.
+        self._live_since_ms = int(time.time() * 1000) - 2000
         self._limit = RateLimit(DECODES_PER_S, DECODES_PER_S, clock)
         self._rates = _Rates()
         self.pending: Record | None = None
@@ -102,7 +105,8 @@ class TopicState:
         now = self._clock()
         size = len(record.value) + len(record.key or b"")
         size += sum(len(k) + len(v) for k, v in record.headers)
-        self._rates.add(now, size)
+        if record.timestamp >= self._live_since_ms:
+            self._rates.add(now, size)
         self.received += 1
         self.position[record.partition] = record.offset + 1
         if self.last_timestamp_ms is None or record.timestamp >= self.last_timestamp_ms:

@@ -117,12 +117,14 @@ const charts = (() => {
     const off = document.createElement("canvas");
     off.width = cols; off.height = rows;
     off.getContext("2d").putImageData(image, 0, 0);
-    const left = 80, bottom = 30, top = 6, right = 70;
+    const labels = opts.rowLabels || [];
+    let widest = 0;
+    for (const label of labels) widest = Math.max(widest, ctx.measureText(String(label)).width);
+    const left = Math.min(180, Math.max(40, widest + 10)), bottom = 30, top = 6, right = 70;
     const w = width - left - right, h = height - top - bottom;
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(off, left, top, w, h);
     ctx.fillStyle = "#333";
-    const labels = opts.rowLabels || [];
     const step = Math.max(1, Math.ceil(labels.length / Math.max(1, Math.floor(h / 12))));
     ctx.textAlign = "right";
     for (let r = 0; r < labels.length; r += step) {
