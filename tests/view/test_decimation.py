@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dq_sdk.view import MAX_POINTS, RateLimit, block_mean, min_max_trace
-from dq_sdk.view._decimate import bin_mean, json_numbers
+from dq_sdk.view._decimate import bin_mean, json_numbers, unpack_numbers
 
 
 def test_long_traces_are_cut_to_max_points_and_keep_their_spikes() -> None:
@@ -36,7 +36,7 @@ def test_short_traces_come_back_whole_and_nan_stays_a_gap() -> None:
     y = np.array([1.0, np.nan, 3.0])
     x, out = min_max_trace(y)
     assert np.array_equal(x, [0.0, 1.0, 2.0])
-    assert json_numbers(out) == [1.0, None, 3.0]
+    assert unpack_numbers(json_numbers(out)) == [1.0, None, 3.0]
 
 
 def test_an_all_nan_bin_stays_nan() -> None:
@@ -70,8 +70,12 @@ def test_waterfall_rows_are_bin_means() -> None:
     assert bin_mean(np.arange(8.0), 4).tolist() == [0.5, 2.5, 4.5, 6.5]
 
 
-def test_json_numbers_round_and_replace_non_finite() -> None:
-    assert json_numbers([1.23456789, np.inf, -np.inf, np.nan], digits=3) == [1.23, None, None, None]
+def test_numbers_are_packed_as_float32_with_non_finite_as_gaps() -> None:
+    packed = json_numbers([1.5, 1e-3, np.inf, -np.inf, np.nan])
+    assert set(packed) == {"f32"}
+    values = unpack_numbers(packed)
+    assert values[0] == 1.5 and values[1] == pytest.approx(1e-3, rel=1e-7)
+    assert values[2:] == [None, None, None]
 
 
 def test_rate_limit_allows_a_burst_then_the_rate() -> None:

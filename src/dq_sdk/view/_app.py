@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .._exceptions import MissingDependencyError
 
@@ -81,10 +81,16 @@ def _json(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), allow_nan=False)
 
 
+class _Changing(Protocol):
+    version: int
+
+    async def changed(self, seen: int, timeout_s: float) -> None: ...
+
+
 async def _events(
     request: Request,
     make: Callable[[], dict[str, Any] | None],
-    wait: Callable[[float], Awaitable[None]],
+    source: _Changing,
     per_second: float,
 ) -> AsyncIterator[str]:
     """``make()`` as server-sent events: on change, at most ``per_second``, at least every
@@ -92,13 +98,14 @@ async def _events(
     yield "retry: 2000\n\n"
     while not await request.is_disconnected():
         started = time.monotonic()
+        seen = source.version
         data = make()
         if data is None:
             yield "event: gone\ndata: {}\n\n"
             return
         yield f"data: {_json(data)}\n\n"
         await asyncio.sleep(max(0.0, 1 / per_second - (time.monotonic() - started)))
-        await wait(HEARTBEAT_S)
+        await source.changed(seen, HEARTBEAT_S)
 
 
 def _stream(body: AsyncIterator[str]) -> StreamingResponse:
@@ -125,7 +132,7 @@ def create_app(
         def make() -> dict[str, Any]:
             return {"bootstrap": bootstrap, **board.overview()}
 
-        return _stream(_events(request, make, board.changed, OVERVIEW_UPDATES_PER_S))
+        return _stream(_events(request, make, board, OVERVIEW_UPDATES_PER_S))
 
     def _since(request: Request) -> int:
         raw = request.query_params.get("since", "0")
@@ -152,12 +159,7 @@ def create_app(
                 since = update["seq"]
             return update
 
-        async def wait(timeout_s: float) -> None:
-            current = board.topics.get(name)
-            if current is not None:
-                await current.changed(timeout_s)
-
-        return _stream(_events(request, make, wait, UPDATES_PER_S))
+        return _stream(_events(request, make, state, UPDATES_PER_S))
 
     routes = [
         Route("/", index),

@@ -7,6 +7,7 @@ has no NaN). A :class:`RateLimit` caps how often a topic's latest message is dec
 
 from __future__ import annotations
 
+import base64
 import math
 import time
 from typing import Any
@@ -17,11 +18,13 @@ import numpy.typing as npt
 __all__ = [
     "MAX_GRID",
     "MAX_POINTS",
+    "Packed",
     "RateLimit",
     "bin_mean",
     "block_mean",
     "json_numbers",
     "min_max_trace",
+    "unpack_numbers",
 ]
 
 #: Points per trace sent to a browser (a spectrum of 4096 channels becomes 2000 points).
@@ -30,18 +33,26 @@ MAX_POINTS = 2000
 MAX_GRID = 256
 
 FloatArray = npt.NDArray[np.float64]
+#: A packed array of numbers as sent to the page.
+Packed = dict[str, str]
 
 
-def json_numbers(values: npt.ArrayLike, digits: int = 6) -> list[float | None]:
-    """Floats rounded to ``digits`` significant digits (smaller JSON), NaN/inf as ``None``."""
-    array = np.asarray(values, dtype=np.float64).ravel()
-    finite = np.isfinite(array)
-    if finite.all():
-        return [float(f"{v:.{digits}g}") for v in array.tolist()]
-    return [
-        float(f"{v:.{digits}g}") if ok else None
-        for v, ok in zip(array.tolist(), finite, strict=True)
-    ]
+def json_numbers(values: npt.ArrayLike) -> Packed:
+    """Numbers for the page, packed: little-endian float32 in base64 (``{"f32": ...}``).
+
+    Formatting thousands of floats as JSON text cost more than everything else the server
+    does per update (about 6 us a number); packing is a copy. float32 keeps 7 significant
+    digits, plenty for a plot; NaN (and inf) become gaps in the page's plots.
+    """
+    array = np.array(values, dtype="<f4").ravel()
+    array[~np.isfinite(array)] = np.nan  # inf too: no plot can place it
+    return {"f32": base64.b64encode(array.tobytes()).decode("ascii")}
+
+
+def unpack_numbers(packed: Packed) -> list[float | None]:
+    """What the page makes of :func:`json_numbers` (NaN as ``None``): for tests and tools."""
+    array = np.frombuffer(base64.b64decode(packed["f32"]), dtype="<f4").astype(np.float64)
+    return [None if np.isnan(v) else float(v) for v in array]
 
 
 def min_max_trace(

@@ -35,7 +35,15 @@ from ..schemas import (
     StructuredArray,
     UVCoverageItem,
 )
-from ._decimate import MAX_GRID, MAX_POINTS, bin_mean, block_mean, json_numbers, min_max_trace
+from ._decimate import (
+    MAX_GRID,
+    MAX_POINTS,
+    Packed,
+    bin_mean,
+    block_mean,
+    json_numbers,
+    min_max_trace,
+)
 
 __all__ = ["KNOWN_MODELS", "MessageView", "view_of"]
 
@@ -285,7 +293,7 @@ def _channels_mhz(metric: MetricPayload, count: int) -> npt.NDArray[np.float64]:
 
 def _lines(
     x: npt.NDArray[np.float64], named: Sequence[tuple[str, npt.NDArray[np.float64]]]
-) -> tuple[list[float | None], list[dict[str, Any]]]:
+) -> tuple[Packed, list[dict[str, Any]]]:
     """Traces sharing one decimated x axis (every trace binned the same way)."""
     series = []
     out_x: npt.NDArray[np.float64] = x
@@ -435,7 +443,7 @@ def _scalar_view(value: float, t: float) -> MessageView:
         "scalar",
         text,
         {"kind": "scalar", "text": text},
-        [{"t": t, "value": json_numbers([value])[0]}],
+        [{"t": t, "value": value if math.isfinite(value) else None}],
     )
 
 

@@ -28,6 +28,7 @@ TOPIC_REFRESH_S = 5.0
 LAG_REFRESH_S = 2.0
 TICK_S = 0.05
 RETRY_S = 3.0
+FETCH_WAIT_MS = 50
 
 
 class RecordFeed(MessageStream[Record]):
@@ -36,6 +37,9 @@ class RecordFeed(MessageStream[Record]):
 
     def __init__(self, bootstrap: str, **kafka_options: Any) -> None:
         kafka_options.setdefault("enable_auto_commit", False)
+        # A page wants each message as it comes: do not let the broker hold a fetch for
+        # the default half second waiting for more data (tansu holds it that long).
+        kafka_options.setdefault("fetch_max_wait_ms", FETCH_WAIT_MS)
         super().__init__(
             bootstrap,
             topics=None,

@@ -96,6 +96,7 @@ class TopicState:
         #: Per partition: the high-water mark, and where this view's live reading began.
         self.highwater: dict[int, int] = {}
         self.position: dict[int, int] = {}
+        self.version = 0  # one per change of anything shown
         self._event = asyncio.Event()
 
     # --- in ---------------------------------------------------------------------------
@@ -154,17 +155,14 @@ class TopicState:
             self.decode_pending()
 
     def _notify(self) -> None:
+        self.version += 1
         self._event.set()
         self._event = asyncio.Event()
 
-    async def changed(self, timeout_s: float) -> None:
-        """Return when something changes, or after ``timeout_s``."""
-        event = self._event
-        try:
-            async with asyncio.timeout(timeout_s):
-                await event.wait()
-        except TimeoutError:
-            pass
+    async def changed(self, seen: int, timeout_s: float) -> None:
+        """Return once :attr:`version` is past ``seen`` (at once if it is), or after
+        ``timeout_s``."""
+        await _changed(self, seen, timeout_s)
 
     # --- out --------------------------------------------------------------------------
 
@@ -206,6 +204,17 @@ class TopicState:
         }
 
 
+async def _changed(owner: TopicState | Board, seen: int, timeout_s: float) -> None:
+    if owner.version != seen:
+        return  # changed while the caller was busy: no need to wait for the next change
+    event = owner._event
+    try:
+        async with asyncio.timeout(timeout_s):
+            await event.wait()
+    except TimeoutError:
+        pass
+
+
 def _line(record: Record) -> dict[str, Any]:
     return {
         "partition": record.partition,
@@ -228,6 +237,7 @@ class Board:
         self.committed: dict[str, dict[tuple[str, int], int]] = {g: {} for g in self.groups}
         self.problem: str | None = None
         self._clock = clock
+        self.version = 0
         self._event = asyncio.Event()
 
     def set_topics(self, partitions: Mapping[str, int]) -> None:
@@ -254,16 +264,13 @@ class Board:
             state.tick()
 
     def notify(self) -> None:
+        self.version += 1
         self._event.set()
         self._event = asyncio.Event()
 
-    async def changed(self, timeout_s: float) -> None:
-        event = self._event
-        try:
-            async with asyncio.timeout(timeout_s):
-                await event.wait()
-        except TimeoutError:
-            pass
+    async def changed(self, seen: int, timeout_s: float) -> None:
+        """Return once anything changed after version ``seen``, or after ``timeout_s``."""
+        await _changed(self, seen, timeout_s)
 
     def lags(self, topic: str) -> dict[str, int | None]:
         """Per chosen group: messages not yet committed on ``topic`` (None: no commit)."""

@@ -78,12 +78,18 @@ const charts = (() => {
     return new uPlot(opts, empty, parent);
   }
 
+  // The colour map as a table: a heat map of 200 x 120 cells looks colours up, not computes.
+  const LUT_SIZE = 256;
+  const LUT = new Uint8ClampedArray(3 * LUT_SIZE);
+
   function viridis(t) {
     const scaled = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
     const i = Math.min(VIRIDIS.length - 2, Math.floor(scaled));
     const f = scaled - i, a = VIRIDIS[i], b = VIRIDIS[i + 1];
     return [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]), a[2] + f * (b[2] - a[2])];
   }
+
+  for (let k = 0; k < LUT_SIZE; k++) LUT.set(viridis(k / (LUT_SIZE - 1)), 3 * k);
 
   // A heat map on a canvas: z is rows of numbers (null: no value, grey).
   // opts: {rowLabels, xLabel, yLabel, x0, x1, transform}
@@ -107,11 +113,16 @@ const charts = (() => {
     const values = z.map((r) => r.map((v) => (v === null ? null : transform(v))));
     for (const r of values) for (const v of r) if (v !== null && isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
     const image = new ImageData(cols, rows);
+    const scale = hi > lo ? (LUT_SIZE - 1) / (hi - lo) : 0;
     for (let r = 0; r < rows; r++) {
+      const row = values[r];
       for (let c = 0; c < cols; c++) {
-        const v = values[r][c], at = 4 * (r * cols + c);
-        const rgb = v === null || !isFinite(v) ? [200, 200, 200] : viridis(hi > lo ? (v - lo) / (hi - lo) : 0.5);
-        image.data[at] = rgb[0]; image.data[at + 1] = rgb[1]; image.data[at + 2] = rgb[2]; image.data[at + 3] = 255;
+        const v = row[c], at = 4 * (r * cols + c);
+        const k = v === null || !isFinite(v) ? -1 : (hi > lo ? Math.round((v - lo) * scale) : LUT_SIZE >> 1);
+        image.data[at] = k < 0 ? 200 : LUT[3 * k];
+        image.data[at + 1] = k < 0 ? 200 : LUT[3 * k + 1];
+        image.data[at + 2] = k < 0 ? 200 : LUT[3 * k + 2];
+        image.data[at + 3] = 255;
       }
     }
     const off = document.createElement("canvas");

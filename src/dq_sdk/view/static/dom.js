@@ -53,16 +53,36 @@ const dq = (() => {
     return `${(n / 1024 / 1024).toFixed(2)} MiB`;
   }
 
+  // Arrays of numbers arrive packed ({f32: base64 of little-endian float32}): turned into
+  // plain arrays here, NaN as null (a gap in a plot).
+  function unpack(value) {
+    if (Array.isArray(value)) return value.map(unpack);
+    if (value === null || typeof value !== "object") return value;
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === "f32" && typeof value.f32 === "string") {
+      const raw = atob(value.f32);
+      const bytes = new Uint8Array(raw.length);
+      for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+      const floats = new Float32Array(bytes.buffer);
+      const out = new Array(floats.length);
+      for (let i = 0; i < floats.length; i++) out[i] = Number.isNaN(floats[i]) ? null : floats[i];
+      return out;
+    }
+    const out = Object.create(null);  // names from Kafka (e.g. "__proto__") stay plain keys
+    for (const key of keys) out[key] = unpack(value[key]);
+    return out;
+  }
+
   // A server-sent event stream; onData gets each event's JSON. The browser reconnects by itself.
   function stream(url, onData, onGone) {
     const live = document.getElementById("live");
     const source = new EventSource(url);
     source.onopen = () => { live.textContent = "live"; live.classList.add("ok"); };
     source.onerror = () => { live.textContent = "reconnecting"; live.classList.remove("ok"); };
-    source.onmessage = (event) => onData(JSON.parse(event.data));
+    source.onmessage = (event) => onData(unpack(JSON.parse(event.data)));
     source.addEventListener("gone", () => { source.close(); if (onGone) onGone(); });
     return source;
   }
 
-  return { el, clear, time, age, num, bytes, stream };
+  return { el, clear, time, age, num, bytes, stream, unpack };
 })();

@@ -11,12 +11,18 @@
   document.title = "dq-sdk view: " + name;
   const plots = document.getElementById("plots");
   const view = { kind: null, renderer: null, latest: null, rows: [], lastRowSeq: 0, seq: 0, pending: false };
-  window.dqView = { updates: 0, frames: 0, events: 0, kind: null, seq: 0 };
+  window.dqView = { updates: 0, frames: 0, events: 0, kind: null, seq: 0, drawMs: 0, eventMs: 0 };
   (function frame() { window.dqView.frames += 1; requestAnimationFrame(frame); })();
 
   const dB = (v) => (v === null || v <= 0 ? null : 10 * Math.log10(v));
   const hypot = (a, b) => (a === null || b === null ? null : Math.hypot(a, b));
   const sortedByTime = (rows) => rows.slice().sort((a, b) => a.t - b.t);
+  // Where each antenna is in a history row (built once per row, kept on it).
+  const indexOf = (row, antenna) => {
+    if (!row.where) row.where = new Map(row.antennas.map((n, i) => [n, i]));
+    const at = row.where.get(antenna);
+    return at === undefined ? -1 : at;
+  };
 
   function select(options, current) {
     const node = el("select");
@@ -75,12 +81,13 @@
         widths.drew();
         fillSelect(antenna, names);
         const chosen = names[Number(antenna.value)];
-        const points = sortedByTime(rows).map((r) => [r.t, r.antennas.indexOf(chosen), r]).filter(([, i]) => i >= 0);
+        const ordered = sortedByTime(rows);
+        const points = ordered.map((r) => [r.t, indexOf(r, chosen), r]).filter(([, i]) => i >= 0);
         historyPlot.setData([points.map(([t]) => t), points.map(([, i, r]) => r.xel[i]), points.map(([, i, r]) => r.el[i])]);
         history.drew();
-        const recent = sortedByTime(rows).slice(-HEAT_COLUMNS);
+        const recent = ordered.slice(-HEAT_COLUMNS);
         const z = names.map((n) => recent.map((r) => {
-          const i = r.antennas.indexOf(n);
+          const i = indexOf(r, n);
           return i < 0 ? null : hypot(r.xel[i], r.el[i]);
         }));
         charts.heat(canvas, z, { rowLabels: names, xLabel: `last ${recent.length} solutions (oldest left)`, unit: "arcsec" });
@@ -276,6 +283,21 @@
     }
   }
 
+  // The stats line and the messages table are rebuilt at most 4 times a second: text at
+  // 10 Hz is unreadable anyway, and rebuilding them cost more than the plots.
+  const tables = { stats: null, messages: null, at: 0, timer: null };
+
+  function scheduleTables() {
+    if (tables.timer !== null) return;
+    const wait = Math.max(0, 250 - (performance.now() - tables.at));
+    tables.timer = setTimeout(() => requestAnimationFrame(() => {
+      tables.timer = null;
+      tables.at = performance.now();
+      if (tables.stats) stats(tables.stats);
+      if (tables.messages) messages(tables.messages);
+    }), wait);
+  }
+
   // --- drawing ---
 
   function schedule() {
@@ -297,13 +319,21 @@
     }
     document.getElementById("summary").textContent =
       `${latest.model ? latest.model + ": " : ""}${latest.summary} (partition ${latest.partition}, offset ${latest.offset}, ${dq.time(latest.timestamp_ms)})`;
+    const started = performance.now();
     view.renderer.update(latest, view.rows);
+    window.dqView.drawMs += performance.now() - started;
     window.dqView.updates += 1;
     window.dqView.kind = latest.kind;
     window.dqView.seq = view.seq;
   }
 
   function receive(update) {
+    const started = performance.now();
+    receiveNow(update);
+    window.dqView.eventMs += performance.now() - started;
+  }
+
+  function receiveNow(update) {
     window.dqView.events += 1;
     if (update.reset || update.seq < view.seq) {
       view.rows = [];
@@ -317,8 +347,9 @@
       }
     }
     if (view.rows.length > MAX_ROWS) view.rows.splice(0, view.rows.length - MAX_ROWS);
-    stats(update.stats);
-    messages(update.messages);
+    tables.stats = update.stats;
+    tables.messages = update.messages;
+    scheduleTables();
     if (update.view) {
       view.latest = update.view;
       view.pending = true;
