@@ -2,4 +2,6 @@
 
 from ._app import main
 
+__all__: list[str] = []
+
 main()

@@ -8,29 +8,24 @@ numeric arrays, text). Decimated on the server: at most 10 updates a second per 
 few thousand points per trace. The chart library (uPlot) is vendored: no network needed.
 """
 
-from ._app import create_app, static_dir
+from ._app import create_app
 from ._decimate import MAX_GRID, MAX_POINTS, RateLimit, block_mean, min_max_trace
 from ._extract import MessageView, view_of
-from ._feed import Feed, RecordFeed
 from ._server import DEFAULT_HOST, DEFAULT_PORT, run_view, serve
-from ._state import Board, TopicState
+from ._state import Board
 
 __all__ = [
+    "Board",
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "MAX_GRID",
     "MAX_POINTS",
-    "Board",
-    "Feed",
     "MessageView",
     "RateLimit",
-    "RecordFeed",
-    "TopicState",
     "block_mean",
     "create_app",
     "min_max_trace",
     "run_view",
     "serve",
-    "static_dir",
     "view_of",
 ]
