@@ -20,6 +20,7 @@ import numpy as np
 from dq_sdk import Admin, DataQueueProducer, Encoding, Producer
 from dq_sdk.demo import amplitude_metric, pointing_offsets, spectrum_metric
 from dq_sdk.schemas import MetricPayload, PointingNumpyArray, PointingTable, StructuredArray
+from dq_sdk.view._extract import MJD_UNIX_OFFSET_S
 
 __all__ = ["XSS", "Streams"]
 
@@ -45,6 +46,13 @@ def _in_thread(make: Callable[[], Coroutine[Any, Any, None]]) -> None:
         raise TimeoutError("topic administration did not finish within 60 s")
     if failure:
         raise failure[0]
+
+
+def _table(seed: int) -> PointingTable:
+    """A PointingTable whose 4 times are now and the next 3 seconds (MJD seconds, UTC)."""
+    example = PointingTable.example(antenna=16, time=4, seed=seed).dataset
+    now_mjd_s = time.time() + MJD_UNIX_OFFSET_S
+    return PointingTable(dataset=example.assign_coords(time=now_mjd_s + np.arange(4.0)))
 
 
 @dataclass
@@ -124,7 +132,7 @@ class Streams:
                 scan += 1
                 await pointing.send(pointing_offsets(self.antennas, scan, rng))
                 if scan % 4 == 1:
-                    await table.send(PointingTable.example(antenna=16, time=4, seed=scan))
+                    await table.send(_table(scan))
                 await metrics.send(
                     spectrum_metric(self.channels, rng), topic=self.topic("spectrum")
                 )
