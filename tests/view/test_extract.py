@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,15 @@ from dq_sdk._producer import model_headers
 from dq_sdk._transport import Record
 from dq_sdk.codecs import encode
 from dq_sdk.demo import amplitude_metric, pointing_offsets, spectrum_metric
-from dq_sdk.schemas import PointingNumpyArray, PointingTable, StructuredArray
+from dq_sdk.schemas import (
+    AmplitudeItem,
+    GainCalibrationDisplay,
+    MetricPayload,
+    PointingNumpyArray,
+    PointingOffsetDisplay,
+    PointingTable,
+    StructuredArray,
+)
 from dq_sdk.view import MAX_POINTS, Board, view_of
 from dq_sdk.view._decimate import unpack_numbers as numbers
 from dq_sdk.view._extract import ARCSEC_PER_RAD
@@ -143,3 +152,39 @@ async def test_a_topic_decodes_at_most_its_rate_and_always_its_newest() -> None:
     assert [row["text"] for row in update["rows"]] == ["value 99"]
     assert update["view"]["offset"] == 99
     assert state.update(since=state.seq, lags={})["view"] is None
+
+
+def test_the_signal_displays_pointing_offsets_are_plotted_as_sent() -> None:
+    column: list[float | str] = [0.5, "nan", 1.5]
+    columns = {name: column for name in PointingOffsetDisplay.model_fields if name != "antennas"}
+    message = PointingOffsetDisplay(antennas=["SKA001", "SKA002", "SKA003"], **columns)
+    view = view_of(typed(message))
+    assert view.kind == "pointing" and view.model == "PointingOffsetDisplay"
+    assert view.plot["unit"] == "as sent"
+    assert numbers(view.plot["xel"]) == [0.5, None, 1.5]  # not converted
+    assert view.plot["failed"] == [1]
+
+
+def test_gains_are_plotted_per_antenna_and_receptor_pair() -> None:
+    message = GainCalibrationDisplay(
+        time=[1.7e9], gains=[[1.0, 0.1, 0.1, 1.0]] * 5, phases=[[0.0, "nan", 0.2, 0.3]] * 5
+    )
+    view = view_of(typed(message))
+    assert view.kind == "baselines"
+    names = [s["name"] for s in view.plot["series"]]
+    assert names[0] == "gain XX" and names[-1] == "phase YY (rad)"
+    assert numbers(view.plot["series"][5]["y"]) == [None] * 5  # phase XY: failed
+    assert len(view.plot["grid"]["z"]) == 5
+
+
+def test_amplitudes_under_data_and_no_spectral_window_are_plotted_by_channel() -> None:
+    metric = MetricPayload(
+        data_type="amplitude",
+        processing_block_id="pb-test-20240101-00000",
+        timestamp=datetime(2024, 1, 1, 12, tzinfo=UTC),
+        data=[AmplitudeItem(baseline="A_B", polarisation="XX", data=np.ones(300))],
+    )
+    view = view_of(typed(metric))
+    assert view.kind == "baselines"
+    assert view.plot["x_label"] == "channel"
+    assert numbers(view.plot["series"][0]["y"]) == [1.0] * 300

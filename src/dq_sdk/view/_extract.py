@@ -27,9 +27,11 @@ from ..codecs import Encoding, decode
 from ..schemas import (
     AmplitudeItem,
     BandAveragedXCorrItem,
+    GainCalibrationDisplay,
     MetricPayload,
     PhaseItem,
     PointingNumpyArray,
+    PointingOffsetDisplay,
     PointingTable,
     SpectrumItem,
     StructuredArray,
@@ -54,6 +56,8 @@ KNOWN_MODELS: Mapping[str, type[WireMessage]] = {
     PointingArray.schema_id: PointingArray,
     PointingTable.schema_id: PointingTable,
     MetricPayload.schema_id: MetricPayload,
+    PointingOffsetDisplay.schema_id: PointingOffsetDisplay,
+    GainCalibrationDisplay.schema_id: GainCalibrationDisplay,
 }
 
 ARCSEC_PER_RAD = 180 * 3600 / math.pi
@@ -136,6 +140,10 @@ def _describe(value: object, t: float) -> MessageView:
         return metric_view(value, t)
     if isinstance(value, PointingTable):
         return pointing_table_view(value.dataset)
+    if isinstance(value, PointingOffsetDisplay):
+        return pointing_display_view(value, t)
+    if isinstance(value, GainCalibrationDisplay):
+        return gain_view(value)
     if isinstance(value, np.ndarray):
         return _array_view(value, t)
     if isinstance(value, bytes | bytearray | memoryview):
@@ -185,15 +193,17 @@ def _offsets(
     widths: dict[str, Any],
     t: float,
     what: str,
+    scale: float = ARCSEC_PER_RAD,
+    unit: str = "arcsec",
 ) -> MessageView:
-    """The shared view of per-antenna offsets (radians in; arcsec out)."""
+    """The shared view of per-antenna offsets (radians in, arcsec out, unless told)."""
     names = list(names)[:MAX_POINTS]
     count = len(names)
-    xel_s, el_s = xel[:count] * ARCSEC_PER_RAD, el[:count] * ARCSEC_PER_RAD
+    xel_s, el_s = xel[:count] * scale, el[:count] * scale
     failed = ~(np.isfinite(xel_s) & np.isfinite(el_s))
     plot: dict[str, Any] = {
         "kind": "pointing",
-        "unit": "arcsec",
+        "unit": unit,
         "antennas": names,
         "xel": json_numbers(xel_s),
         "el": json_numbers(el_s),
@@ -201,12 +211,13 @@ def _offsets(
         "widths": widths,
     }
     if xel_std is not None and el_std is not None:
-        plot["xel_std"] = json_numbers(xel_std[:count] * ARCSEC_PER_RAD)
-        plot["el_std"] = json_numbers(el_std[:count] * ARCSEC_PER_RAD)
+        plot["xel_std"] = json_numbers(xel_std[:count] * scale)
+        plot["el_std"] = json_numbers(el_std[:count] * scale)
     good = ~failed
+    mark = "\u2033" if unit == "arcsec" else f" {unit}"
     rms = (
-        f"rms xel {np.sqrt(np.mean(xel_s[good] ** 2)):.1f}\u2033 "
-        f"el {np.sqrt(np.mean(el_s[good] ** 2)):.1f}\u2033"
+        f"rms xel {np.sqrt(np.mean(xel_s[good] ** 2)):.3g}{mark} "
+        f"el {np.sqrt(np.mean(el_s[good] ** 2)):.3g}{mark}"
         if good.any()
         else "no good fit"
     )
@@ -281,12 +292,79 @@ def pointing_table_view(dataset: Any) -> MessageView:
     return view
 
 
+def _floats(values: Sequence[float | str]) -> npt.NDArray[np.float64]:
+    return np.array([float(v) for v in values], dtype=np.float64)
+
+
+def pointing_display_view(message: PointingOffsetDisplay, t: float) -> MessageView:
+    """The signal display's pointing offsets: plotted in the units they were sent in."""
+    widths = {
+        "unit": "as sent",
+        "labels": ["fitted xel", "fitted el", "expected xel", "expected el"],
+        "series": [
+            json_numbers(_floats(column)[:MAX_POINTS])
+            for column in (
+                message.crossElevationFittedWidth,
+                message.elevationFittedWidth,
+                message.crossElevationExpectedWidth,
+                message.elevationExpectedWidth,
+            )
+        ],
+    }
+    return _offsets(
+        [str(a) for a in message.antennas],
+        _floats(message.crossElevationOffset),
+        _floats(message.elevationOffset),
+        _floats(message.crossElevationOffsetStandardDeviation),
+        _floats(message.elevationOffsetStandardDeviation),
+        widths,
+        t,
+        "pointing offsets (display)",
+        scale=1.0,
+        unit="as sent",
+    )
+
+
+def gain_view(message: GainCalibrationDisplay) -> MessageView:
+    """Gain amplitude and phase per antenna and receptor pair."""
+    gains = np.array([_floats(row) for row in message.gains], dtype=np.float64)
+    phases = np.array([_floats(row) for row in message.phases], dtype=np.float64)
+    if gains.ndim != 2 or phases.shape != gains.shape:
+        raise ValueError(f"gains {gains.shape} and phases {phases.shape} must be equal 2-d")
+    pairs = ["XX", "XY", "YX", "YY"][: gains.shape[1]] or ["value"]
+    x = np.arange(gains.shape[0], dtype=np.float64)
+    named = [(f"gain {p}", gains[:MAX_POINTS, i]) for i, p in enumerate(pairs)]
+    named += [(f"phase {p} (rad)", phases[:MAX_POINTS, i]) for i, p in enumerate(pairs)]
+    xs, series = _lines(x[:MAX_POINTS], named)
+    plot = {
+        "kind": "baselines",
+        "quantity": "gain amplitude and phase",
+        "x_label": "antenna",
+        "x": xs,
+        "series": series,
+        "total": len(named),
+        "grid": {
+            "z": [json_numbers(r) for r in block_mean(gains, MAX_GRID, MAX_GRID)],
+            "rows": [],
+            "x0": 0.0,
+            "x1": float(gains.shape[1] - 1),
+        },
+    }
+    summary = f"gains: {gains.shape[0]} antennas x {gains.shape[1]} receptor pairs"
+    return MessageView("baselines", summary, plot)
+
+
 # --- signal-display metrics ------------------------------------------------------------
+
+
+def _has_frequencies(metric: MetricPayload, count: int) -> bool:
+    window = metric.spectral_window
+    return window is not None and window.count == count and count > 1
 
 
 def _channels_mhz(metric: MetricPayload, count: int) -> npt.NDArray[np.float64]:
     window = metric.spectral_window
-    if window.count == count and count > 1:
+    if window is not None and _has_frequencies(metric, count):
         return np.linspace(window.freq_min, window.freq_max, count) / 1e6
     return np.arange(count, dtype=np.float64)
 
@@ -313,12 +391,17 @@ def metric_view(metric: MetricPayload, t: float) -> MessageView:
         named = [(i.polarisation, np.asarray(i.power, np.float64)) for i in spectra]
         return _spectrum(metric, named, head, t)
     if kind in ("amplitude", "lagplot", "phase"):
+        # Values under "amplitudes"/"phases", or under "data" (what SKA's producers send).
         named = [
             (f"{i.baseline} {i.polarisation}", np.asarray(i.amplitudes, np.float64))
+            if i.amplitudes is not None
+            else (f"{i.baseline} {i.polarisation}", np.asarray(i.data, np.float64))
             for i in items
             if isinstance(i, AmplitudeItem)
         ] + [
             (f"{i.baseline} {i.polarisation}", np.asarray(i.phases, np.float64))
+            if i.phases is not None
+            else (f"{i.baseline} {i.polarisation}", np.asarray(i.data, np.float64))
             for i in items
             if isinstance(i, PhaseItem)
         ]
@@ -356,7 +439,7 @@ def _spectrum(
     centres = bin_mean(x, WATERFALL_BINS) if count else np.empty(0)
     plot = {
         "kind": "spectrum",
-        "x_label": "frequency (MHz)" if metric.spectral_window.count == count else "channel",
+        "x_label": "frequency (MHz)" if _has_frequencies(metric, count) else "channel",
         "x": xs,
         "series": series,
         "waterfall_x": json_numbers(centres),
@@ -386,7 +469,7 @@ def _baselines(
     plot = {
         "kind": "baselines",
         "quantity": quantity,
-        "x_label": "frequency (MHz)" if metric.spectral_window.count == count else "channel",
+        "x_label": "frequency (MHz)" if _has_frequencies(metric, count) else "channel",
         "x": xs,
         "series": series,
         "total": len(named),

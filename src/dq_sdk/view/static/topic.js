@@ -66,6 +66,9 @@
     return {
       update(latest, rows) {
         const p = latest.plot;
+        offsets.root.querySelector("h3").textContent = `Offsets per antenna (${p.unit}): error bars \u00b11\u03c3, failed fits (NaN) in red at 0`;
+        widths.root.querySelector("h3").textContent = `Beam width per antenna, fitted vs expected (${p.widths.unit})`;
+        history.root.querySelector("h3").textContent = `Offsets of one antenna over time (${p.unit})`;
         names = p.antennas;
         const x = names.map((_, i) => i);
         const failed = x.map((i) => (p.failed.includes(i) ? 0 : null));
@@ -90,7 +93,8 @@
           const i = indexOf(r, n);
           return i < 0 ? null : hypot(r.xel[i], r.el[i]);
         }));
-        charts.heat(canvas, z, { rowLabels: names, xLabel: `last ${recent.length} solutions (oldest left)`, unit: "arcsec" });
+        heatmap.root.querySelector("h3").textContent = `Total offset per antenna over time (${p.unit})`;
+        charts.heat(canvas, z, { rowLabels: names, xLabel: `last ${recent.length} solutions (oldest left)`, unit: p.unit });
         heatmap.drew();
       },
     };
