@@ -8,7 +8,7 @@ import typer
 
 from .._exceptions import DQError
 
-__all__ = ["view"]
+__all__ = ["command", "view"]
 
 
 def view(
@@ -49,3 +49,7 @@ def view(
         typer.echo(f"dq-sdk: {exc}", err=True)
         raise typer.Exit(1) from exc
     raise typer.Exit(serve(chosen, topics=topics, groups=groups or (), host=host, port=port))
+
+
+#: What the root app registers as ``dq-sdk view``.
+command = view
