@@ -328,6 +328,7 @@
     window.dqView.drawMs += performance.now() - started;
     window.dqView.updates += 1;
     window.dqView.kind = latest.kind;
+    window.dqView.rows = view.rows.length;
     window.dqView.seq = view.seq;
   }
 
@@ -344,10 +345,12 @@
       view.lastRowSeq = 0;
     }
     view.seq = update.seq;
+    // One message may give several rows (a pointing table's times), all with its seq.
+    const known = view.lastRowSeq;
     for (const row of update.rows) {
-      if (row.seq > view.lastRowSeq) {
+      if (row.seq > known) {
         view.rows.push(row);
-        view.lastRowSeq = row.seq;
+        view.lastRowSeq = Math.max(view.lastRowSeq, row.seq);
       }
     }
     if (view.rows.length > MAX_ROWS) view.rows.splice(0, view.rows.length - MAX_ROWS);
