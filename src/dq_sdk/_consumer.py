@@ -27,6 +27,7 @@ from ._policy import BadMessagePolicy, OnError
 from ._producer import model_headers
 from ._transport import Record, TransportName, consumer_client
 from .codecs import decode
+from .telemetry._hooks import ConsumerHooks, consumer_hooks
 
 __all__ = ["Consumer", "MessageStream", "Received", "Subscriber"]
 
@@ -120,6 +121,10 @@ class Subscriber:
     def assignment(self) -> list[tuple[str, int]]:
         return self._client.assignment()
 
+    def highwater(self, topic: str, partition: int) -> int | None:
+        """The last high-water mark fetched for the partition, or ``None``; never blocks."""
+        return self._client.highwater(topic, partition)
+
     def done_with_in_hand(self) -> None:
         if self._in_hand is not None:
             record = self._in_hand
@@ -205,6 +210,15 @@ class MessageStream(Generic[T]):
             stream_options.get("transport", "aiokafka"),
             **kafka_options,
         )
+        # None unless dq_sdk.telemetry.instrument() was called. A typed Consumer has set
+        # its model before calling this constructor; the seed's consumer has none.
+        self.telemetry: ConsumerHooks | None = consumer_hooks(
+            stream_options.get("transport", "aiokafka"),
+            group_id,
+            getattr(self, "model", None),
+            self._subscriber.highwater,
+        )
+        self.policy.telemetry = self.telemetry
 
     def convert(self, record: Record) -> T:
         raise NotImplementedError
@@ -227,6 +241,8 @@ class MessageStream(Generic[T]):
         try:
             await self._subscriber.stop(finished_in_hand=exc_type is None)
         finally:
+            if self.telemetry is not None:
+                self.telemetry.close()
             await self.policy.stop()
 
     def update_topics(self, topics: Iterable[str]) -> None:
@@ -252,6 +268,9 @@ class MessageStream(Generic[T]):
 
     async def receive(self, *, timeout_s: float | None = None) -> T:
         """The next good message; raises ``TimeoutError`` after ``timeout_s`` without one."""
+        telemetry = self.telemetry
+        if telemetry is not None:
+            telemetry.next_requested()
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         reassembler = self._subscriber.reassembler
         while True:
@@ -274,7 +293,10 @@ class MessageStream(Generic[T]):
                 if whole is None:
                     continue  # a chunk of a message not yet complete
                 record = whole  # a bad whole message is handled (dead-lettered) whole
-                return self.convert(record)
+                converted = self.convert(record)
+                if telemetry is not None:
+                    telemetry.handed_over(record)
+                return converted
             except DQError as error:
                 await self.policy.handle(record, error)
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from ._exceptions import DQError
 from ._transport import ProducerClient, Record, TransportName, producer_client
+from .telemetry._hooks import ConsumerHooks
 
 __all__ = ["BadMessagePolicy", "OnError"]
 
@@ -19,6 +20,9 @@ OnError = Literal["raise", "skip", "dead_letter"]
 
 class BadMessagePolicy:
     """Decides what happens to a message that fails to decode or validate."""
+
+    #: The owning consumer's telemetry (set by it), told of every bad message's fate.
+    telemetry: ConsumerHooks | None = None
 
     def __init__(
         self,
@@ -50,6 +54,8 @@ class BadMessagePolicy:
 
     async def handle_lost(self, error: DQError) -> None:
         """A message that cannot be handed over at all (an incomplete chunk set)."""
+        if self.telemetry is not None:
+            self.telemetry.rejected(error.topic, error.partition, None, error, self.on_error)
         if self.on_error == "raise":
             raise error
         self.skipped += 1
@@ -59,9 +65,13 @@ class BadMessagePolicy:
         """Raise, log, or dead-letter the record; returning means: go on with the stream."""
         error.located(topic=record.topic, partition=record.partition, offset=record.offset)
         if self.on_error == "raise":
+            if self.telemetry is not None:
+                self.telemetry.rejected(record.topic, record.partition, record, error, "raise")
             raise error
         if self.on_error == "skip":
             self.skipped += 1
+            if self.telemetry is not None:
+                self.telemetry.rejected(record.topic, record.partition, record, error, "skip")
             log.warning("skipped a bad message: %s", error)
             return
         assert self._dlq is not None and self.dead_letter_topic is not None
@@ -78,6 +88,8 @@ class BadMessagePolicy:
         )
         await self._dlq.delivered(future, self.dead_letter_topic)
         self.dead_lettered += 1
+        if self.telemetry is not None:
+            self.telemetry.rejected(record.topic, record.partition, record, error, "dead_letter")
         log.warning("dead-lettered a bad message to %r: %s", self.dead_letter_topic, error)
 
 

@@ -23,6 +23,7 @@ from ._transport import RecordMetadata, TransportName, producer_client
 from ._validation import validate as validate_value
 from .codecs import Encoding, encode
 from .codecs._msgpack_numpy import pack_rows
+from .telemetry._hooks import ProducerHooks, producer_hooks
 
 __all__ = ["Producer", "Publisher"]
 
@@ -53,6 +54,8 @@ class Publisher:
                 f"({self._client.max_request_size}) minus room for headers, not {chunk_size}"
             )
         self.chunk_size = chunk_size
+        # None unless dq_sdk.telemetry.instrument() was called: then every send is wrapped.
+        self.telemetry: ProducerHooks | None = producer_hooks(transport)
 
     @property
     def max_request_size(self) -> int:
@@ -111,6 +114,29 @@ class Publisher:
         :meth:`publish`), in their place in the sequence; runs of the others go to the
         client's ``enqueue_many``, which puts each where a single send would.
         """
+        if self.telemetry is not None:
+            return await self.telemetry.send_many(
+                topic,
+                [len(payload) for payload in payloads],
+                headers,
+                lambda traced: self._publish_many(
+                    topic, payloads, key=key, headers=traced, partition=partition
+                ),
+            )
+        return await self._publish_many(
+            topic, payloads, key=key, headers=headers, partition=partition
+        )
+
+    async def _publish_many(
+        self,
+        topic: str,
+        payloads: Sequence[bytes],
+        *,
+        key: bytes | str | None,
+        headers: Sequence[tuple[str, bytes]],
+        partition: int | None,
+    ) -> list[RecordMetadata]:
+        """The work of :meth:`publish_many`, inside its telemetry when that is on."""
         if not self._started:
             raise DQError("the producer is not running: use it inside 'async with'", topic=topic)
         raw_key = _key_bytes(key)
@@ -178,6 +204,34 @@ class Publisher:
         headers: Sequence[tuple[str, bytes]] = (),
         partition: int | None = None,
         timestamp_ms: int | None = None,
+    ) -> RecordMetadata:
+        if self.telemetry is not None:
+            return await self.telemetry.send(
+                topic,
+                len(payload),
+                headers,
+                lambda traced: self._publish(
+                    topic,
+                    payload,
+                    key=key,
+                    headers=traced,
+                    partition=partition,
+                    timestamp_ms=timestamp_ms,
+                ),
+            )
+        return await self._publish(
+            topic, payload, key=key, headers=headers, partition=partition, timestamp_ms=timestamp_ms
+        )
+
+    async def _publish(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        key: bytes | str | None,
+        headers: Sequence[tuple[str, bytes]],
+        partition: int | None,
+        timestamp_ms: int | None,
     ) -> RecordMetadata:
         if self.chunk_size is not None and len(payload) > self.chunk_size:
             return await self._publish_chunked(
@@ -318,6 +372,7 @@ class Producer(StartedInContext, Generic[M]):
         self._publisher = Publisher(
             server, chunk_size=chunk_size, transport=transport, **kafka_options
         )
+        self._publisher.telemetry = producer_hooks(transport, model)
         self._resource = self._publisher
 
     def _topic(self, topic: str | None) -> str:

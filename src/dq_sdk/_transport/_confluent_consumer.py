@@ -152,6 +152,16 @@ class ConfluentConsumerClient:
     def has_topics(self) -> bool:
         return bool(self._wanted_topics) or bool(self._wanted_pairs)
 
+    def highwater(self, topic: str, partition: int) -> int | None:
+        """The high-water mark librdkafka last fetched for the partition (no request)."""
+        consumer = self._consumer
+        if consumer is None:
+            return None
+        marks = consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
+        if marks is None or marks[1] < 0:  # never fetched: librdkafka's OFFSET_INVALID
+            return None
+        return int(marks[1])
+
     def assignment(self) -> list[tuple[str, int]]:
         return sorted(self._assigned)
 
