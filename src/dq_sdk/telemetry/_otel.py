@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from contextvars import Token
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextvars import Token
 from time import perf_counter
 from typing import Any, TypeVar
 
 from opentelemetry import context as otel_context
-from opentelemetry.context import Context
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.metrics import CallbackOptions, Meter, MeterProvider, Observation
 from opentelemetry.metrics import get_meter_provider as global_meter_provider
 from opentelemetry.propagators.textmap import Getter, TextMapPropagator
