@@ -16,13 +16,13 @@ from pathlib import Path
 
 from dq_sdk.testing import bootstrap_from_env, start_broker
 
-from . import _report, codecs, consumers, producers, settings, validation
+from . import _report, codecs, consumers, producers, settings, telemetry, validation
 from ._core import Row, Settings
 from ._payloads import payloads
 
 __all__ = ["AREAS", "main", "run"]
 
-AREAS = ("codecs", "validation", "producers", "consumers", "settings")
+AREAS = ("codecs", "validation", "producers", "consumers", "settings", "telemetry")
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -45,8 +45,10 @@ async def run(
             rows += await producers.run(bootstrap, loads, config)
         elif area == "consumers":
             rows += await consumers.run(bootstrap, loads, config)
-        else:
+        elif area == "settings":
             rows += await settings.run(bootstrap, loads, config)
+        else:
+            rows += await telemetry.run(bootstrap, loads, config)
         print(f"  {area}: {time.perf_counter() - started:.1f} s", flush=True)
     return rows
 

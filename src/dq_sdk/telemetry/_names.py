@@ -24,7 +24,6 @@ __all__ = [
     "OPERATION_NAME",
     "OPERATION_TYPE",
     "PARTITION",
-    "PROCESS_DURATION",
     "REJECTED_BYTES",
     "REJECTED_MESSAGES",
     "SENT_BYTES",
@@ -38,7 +37,6 @@ __all__ = [
 SENT_MESSAGES: Final = "messaging.client.sent.messages"
 CONSUMED_MESSAGES: Final = "messaging.client.consumed.messages"
 OPERATION_DURATION: Final = "messaging.client.operation.duration"
-PROCESS_DURATION: Final = "messaging.process.duration"
 # Metrics the conventions do not define.
 SENT_BYTES: Final = "dq_sdk.client.sent.bytes"
 CONSUMED_BYTES: Final = "dq_sdk.client.consumed.bytes"

@@ -37,9 +37,7 @@ _KAFKA = "kafka"
 _CACHE_LIMIT = 4096
 
 Attributes = Mapping[str, str | int]
-# topic, partition, error type, on_error action: what a consumer's attribute set depends on.
-_Token = Token[Context] | None
-_ConsumerKey = tuple[str | None, int | None, str | None, str | None]
+_Token = Token[Context]
 _K = TypeVar("_K")
 
 
@@ -67,18 +65,52 @@ def _error_type(error: BaseException) -> str:
     return type(error).__qualname__
 
 
-class _Cache(dict[_K, dict[str, str | int]]):
-    """Attribute dictionaries by key, built by ``make`` on first use, bounded in number."""
+_V = TypeVar("_V")
 
-    def __init__(self, make: Callable[[_K], dict[str, str | int]]) -> None:
+
+class _Cache(dict[_K, _V]):
+    """Values by key, built by ``make`` on first use; past ``_CACHE_LIMIT`` keys (a client
+    writing to ever new topics) built per use instead of kept."""
+
+    def __init__(self, make: Callable[[_K], _V]) -> None:
         super().__init__()
         self._make = make
 
-    def __missing__(self, key: _K) -> dict[str, str | int]:
+    def __missing__(self, key: _K) -> _V:
         value = self._make(key)
         if len(self) < _CACHE_LIMIT:
             self[key] = value
         return value
+
+
+class _Tallies:
+    """Cumulative [messages, bytes] per attribute set, shared by every client of one meter
+    provider, so totals survive the clients that counted them.
+
+    The hot path adds two integers to a list it holds; observable counters read the totals
+    only when a reader collects. A synchronous counter would do the same work per message
+    inside the SDK (hashing and checking every attribute), which costs more than dq-sdk's
+    whole per-message path on a consumer.
+    """
+
+    def __init__(self) -> None:
+        self._by_attributes: dict[frozenset[tuple[str, str | int]], tuple[Attributes, list[int]]]
+        self._by_attributes = {}
+
+    def tally(self, attributes: Attributes) -> list[int]:
+        """The [messages, bytes] list to add to for this attribute set."""
+        entry = self._by_attributes.setdefault(frozenset(attributes.items()), (attributes, [0, 0]))
+        return entry[1]
+
+    def observe(self, index: int) -> list[Observation]:
+        # Called from the reader's thread: a copy of the entries, read once.
+        return [Observation(t[index], a) for a, t in list(self._by_attributes.values())]
+
+
+def _counter_callback(
+    tallies: _Tallies, index: int
+) -> Callable[[CallbackOptions], Iterable[Observation]]:
+    return lambda _options: tallies.observe(index)
 
 
 class _Instruments:
@@ -87,39 +119,41 @@ class _Instruments:
 
     def __init__(self, meter: Meter) -> None:
         message, byte = "{message}", "By"
-        self.sent = meter.create_counter(
-            n.SENT_MESSAGES,
-            message,
-            "Messages a producer tried to send; failed ones carry error.type.",
-        )
-        self.sent_bytes = meter.create_counter(
-            n.SENT_BYTES, byte, "Value bytes of the messages counted in " + n.SENT_MESSAGES + "."
-        )
-        self.consumed = meter.create_counter(
-            n.CONSUMED_MESSAGES, message, "Messages a consumer handed to the application."
-        )
-        self.consumed_bytes = meter.create_counter(
-            n.CONSUMED_BYTES, byte, "Value bytes of the messages counted in " + n.CONSUMED_MESSAGES
-        )
-        self.rejected = meter.create_counter(
-            n.REJECTED_MESSAGES,
-            message,
-            "Messages a consumer could not decode or validate, by dq_sdk.on_error "
-            "(raise, skip, dead_letter) and error.type.",
-        )
-        self.rejected_bytes = meter.create_counter(
-            n.REJECTED_BYTES, byte, "Value bytes of the messages counted in " + n.REJECTED_MESSAGES
-        )
+        self.sent, self.consumed, self.rejected = _Tallies(), _Tallies(), _Tallies()
+        for tallies, messages, nbytes, what in (
+            (
+                self.sent,
+                n.SENT_MESSAGES,
+                n.SENT_BYTES,
+                "a producer tried to send (error.type on those that failed)",
+            ),
+            (
+                self.consumed,
+                n.CONSUMED_MESSAGES,
+                n.CONSUMED_BYTES,
+                "a consumer handed to the application",
+            ),
+            (
+                self.rejected,
+                n.REJECTED_MESSAGES,
+                n.REJECTED_BYTES,
+                "a consumer could not decode "
+                "or validate, by dq_sdk.on_error (raise, skip, dead_letter) and error.type",
+            ),
+        ):
+            meter.create_observable_counter(
+                messages, [_counter_callback(tallies, 0)], message, f"Messages {what}."
+            )
+            meter.create_observable_counter(
+                nbytes,
+                [_counter_callback(tallies, 1)],
+                byte,
+                f"Value bytes of the messages {what}.",
+            )
         self.duration = meter.create_histogram(
             n.OPERATION_DURATION,
             "s",
             "Duration of a send (send() or send_batch()), from the call to the broker's answer.",
-            explicit_bucket_boundaries_advisory=n.DURATION_BUCKETS_S,
-        )
-        self.process_duration = meter.create_histogram(
-            n.PROCESS_DURATION,
-            "s",
-            "Time the application spent on a message: from its hand-over to the next request.",
             explicit_bucket_boundaries_advisory=n.DURATION_BUCKETS_S,
         )
         # Consumers whose lag is reported; a consumer leaves when it stops (or is collected).
@@ -208,6 +242,12 @@ def _fail(span: Span | None, error: BaseException) -> None:
         span.end()
 
 
+# What a producer's attribute set depends on: topic, partition, error type.
+_SendKey = tuple[str, int | None, str | None]
+# ... and a consumer's: topic, partition, error type, on_error action.
+_ConsumerKey = tuple[str | None, int | None, str | None, str | None]
+
+
 class _ProducerTelemetry:
     """A producer's sends: a PRODUCER span each, its context in the headers, and metrics."""
 
@@ -219,7 +259,7 @@ class _ProducerTelemetry:
         self._tracer = owner.tracer
         base = _base(transport, model, "send")
 
-        def make(key: tuple[str, int | None, str | None]) -> dict[str, str | int]:
+        def make(key: _SendKey) -> dict[str, str | int]:
             topic, partition, error = key
             attributes = {**base, n.DESTINATION: topic}
             if partition is not None:
@@ -228,7 +268,11 @@ class _ProducerTelemetry:
                 attributes[n.ERROR_TYPE] = error
             return attributes
 
-        self._attributes = _Cache(make)
+        self._attributes: _Cache[_SendKey, dict[str, str | int]] = _Cache(make)
+        sent = self._metrics.sent if self._metrics is not None else _Tallies()
+        self._tallies: _Cache[_SendKey, list[int]] = _Cache(
+            lambda key: sent.tally(self._attributes[key])
+        )
 
     def _start(
         self, topic: str, headers: Headers, count: int | None
@@ -237,9 +281,9 @@ class _ProducerTelemetry:
         same names: one ``traceparent`` per message)."""
         if self._tracer is None:
             return None, headers
-        attributes = dict(self._attributes[(topic, None, None)])
+        attributes = self._attributes[(topic, None, None)]
         if count is not None:
-            attributes[n.BATCH_MESSAGE_COUNT] = count
+            attributes = {**attributes, n.BATCH_MESSAGE_COUNT: count}
         span = self._tracer.start_span(
             f"send {topic}", kind=SpanKind.PRODUCER, attributes=attributes
         )
@@ -254,10 +298,9 @@ class _ProducerTelemetry:
     def _failed(
         self, span: Span | None, topic: str, sizes: Sequence[int], error: BaseException
     ) -> None:
-        if self._metrics is not None:
-            attributes = self._attributes[(topic, None, _error_type(error))]
-            self._metrics.sent.add(len(sizes), attributes)
-            self._metrics.sent_bytes.add(sum(sizes), attributes)
+        tally = self._tallies[(topic, None, _error_type(error))]
+        tally[0] += len(sizes)
+        tally[1] += sum(sizes)
         _fail(span, error)
 
     async def send(
@@ -274,11 +317,12 @@ class _ProducerTelemetry:
         except BaseException as error:
             self._failed(span, topic, (size,), error)
             raise
+        key = (topic, metadata.partition, None)
+        tally = self._tallies[key]
+        tally[0] += 1
+        tally[1] += size
         if self._metrics is not None:
-            attributes = self._attributes[(topic, metadata.partition, None)]
-            self._metrics.duration.record(perf_counter() - started, attributes)
-            self._metrics.sent.add(1, attributes)
-            self._metrics.sent_bytes.add(size, attributes)
+            self._metrics.duration.record(perf_counter() - started, self._attributes[key])
         if span is not None:
             span.set_attribute(n.PARTITION, str(metadata.partition))
             span.set_attribute(n.KAFKA_OFFSET, metadata.offset)
@@ -300,20 +344,14 @@ class _ProducerTelemetry:
             self._failed(span, topic, sizes, error)
             raise
         elapsed = perf_counter() - started
-        per_partition: dict[int, list[int]] = {}
+        partitions = set()
         for size, metadata in zip(sizes, results, strict=True):
-            tally = per_partition.get(metadata.partition)
-            if tally is None:
-                per_partition[metadata.partition] = [1, size]
-            else:
-                tally[0] += 1
-                tally[1] += size
-        only = next(iter(per_partition)) if len(per_partition) == 1 else None
+            partitions.add(metadata.partition)
+            tally = self._tallies[(topic, metadata.partition, None)]
+            tally[0] += 1
+            tally[1] += size
+        only = next(iter(partitions)) if len(partitions) == 1 else None
         if self._metrics is not None:
-            for partition, (count, nbytes) in per_partition.items():
-                attributes = self._attributes[(topic, partition, None)]
-                self._metrics.sent.add(count, attributes)
-                self._metrics.sent_bytes.add(nbytes, attributes)
             self._metrics.duration.record(elapsed, self._attributes[(topic, only, None)])
         if span is not None:
             if only is not None:
@@ -342,9 +380,7 @@ class _ConsumerTelemetry:
         if group_id is not None:
             base[n.CONSUMER_GROUP] = group_id
 
-        def make(
-            key: tuple[str | None, int | None, str | None, str | None],
-        ) -> dict[str, str | int]:
+        def make(key: _ConsumerKey) -> dict[str, str | int]:
             topic, partition, error, action = key
             attributes = dict(base)
             if topic is not None:
@@ -357,59 +393,60 @@ class _ConsumerTelemetry:
                 attributes[n.ON_ERROR] = action
             return attributes
 
-        self._attributes = _Cache(make)
+        self._attributes: _Cache[_ConsumerKey, dict[str, str | int]] = _Cache(make)
+        metrics = self._metrics
+        consumed = metrics.consumed if metrics is not None else _Tallies()
+        rejected = metrics.rejected if metrics is not None else _Tallies()
+        self._consumed: _Cache[tuple[str, int], list[int]] = _Cache(
+            lambda key: consumed.tally(self._attributes[(*key, None, None)])
+        )
+        self._rejected: _Cache[_ConsumerKey, list[int]] = _Cache(
+            lambda key: rejected.tally(self._attributes[key])
+        )
         lag_base = {k: v for k, v in base.items() if k not in (n.OPERATION_NAME, n.OPERATION_TYPE)}
-
-        def make_lag(key: tuple[str, int]) -> dict[str, str | int]:
-            return {**lag_base, n.DESTINATION: key[0], n.PARTITION: str(key[1])}
-
-        self._lag_attributes = _Cache(make_lag)
+        self._lag_attributes: _Cache[tuple[str, int], dict[str, str | int]] = _Cache(
+            lambda key: {**lag_base, n.DESTINATION: key[0], n.PARTITION: str(key[1])}
+        )
         # The next offset to read per partition, from this consumer's own progress.
         self._positions: dict[tuple[str, int], int] = {}
-        # The message in hand: its span, the context token, the task that holds it, since when.
-        self._open: tuple[Span | None, _Token, asyncio.Task[Any] | None, float, Attributes] | None
-        self._open = None
-        if self._metrics is not None:
-            self._metrics.consumers.add(self)
+        # The message in hand: its span, the context token, the task that holds it.
+        self._open: tuple[Span, _Token, asyncio.Task[Any] | None] | None = None
+        if metrics is not None:
+            metrics.consumers.add(self)
 
     def next_requested(self) -> None:
         held = self._open
         if held is None:
             return
         self._open = None
-        span, token, task, started, attributes = held
-        if self._metrics is not None:
-            self._metrics.process_duration.record(perf_counter() - started, attributes)
+        span, token, task = held
         # A context attached in one task cannot be detached from another (e.g. receive()
         # wrapped in wait_for on Python 3.11): there the task's own copy simply ends with it.
-        if token is not None and _current_task() is task:
+        if _current_task() is task:
             otel_context.detach(token)
-        if span is not None:
-            span.end()
+        span.end()
 
     def handed_over(self, record: Record) -> None:
+        key = (record.topic, record.partition)
+        self._positions[key] = record.offset + 1
+        tally = self._consumed[key]
+        tally[0] += 1
+        tally[1] += len(record.value)
+        if self._tracer is None:
+            return
         self.next_requested()
-        topic, partition = record.topic, record.partition
-        self._positions[(topic, partition)] = record.offset + 1
-        attributes = self._attributes[(topic, partition, None, None)]
-        size = len(record.value)
-        if self._metrics is not None:
-            self._metrics.consumed.add(1, attributes)
-            self._metrics.consumed_bytes.add(size, attributes)
-        span: Span | None = None
-        token: _Token = None
-        if self._tracer is not None:
-            parent = self._owner.propagator.extract(record.headers, getter=_GETTER)
-            span = self._tracer.start_span(
-                f"process {topic}",
-                context=parent,
-                kind=SpanKind.CONSUMER,
-                attributes={**attributes, n.KAFKA_OFFSET: record.offset, n.MESSAGE_BODY_SIZE: size},
-            )
-            # Current while the application works on the message: its own spans, and the
-            # sends of a pipeline stage, become children of this one.
-            token = otel_context.attach(trace.set_span_in_context(span, parent))
-        self._open = (span, token, _current_task(), perf_counter(), attributes)
+        parent = self._owner.propagator.extract(record.headers, getter=_GETTER)
+        attributes = self._attributes[(record.topic, record.partition, None, None)]
+        span = self._tracer.start_span(
+            f"process {record.topic}",
+            context=parent,
+            kind=SpanKind.CONSUMER,
+            attributes={**attributes, n.KAFKA_OFFSET: record.offset},
+        )
+        # Current while the application works on the message: its own spans, and the
+        # sends of a pipeline stage, become children of this one.
+        token = otel_context.attach(trace.set_span_in_context(span, parent))
+        self._open = (span, token, _current_task())
 
     def rejected(
         self,
@@ -419,13 +456,12 @@ class _ConsumerTelemetry:
         error: BaseException,
         action: str,
     ) -> None:
-        attributes = self._attributes[(topic, partition, _error_type(error), action)]
+        key = (topic, partition, _error_type(error), action)
+        tally = self._rejected[key]
+        tally[0] += 1
         if record is not None:
+            tally[1] += len(record.value)
             self._positions[(record.topic, record.partition)] = record.offset + 1
-        if self._metrics is not None:
-            self._metrics.rejected.add(1, attributes)
-            if record is not None:
-                self._metrics.rejected_bytes.add(len(record.value), attributes)
         if self._tracer is not None and record is not None:
             # A short span, so a poison message shows in the trace of whatever sent it.
             parent = self._owner.propagator.extract(record.headers, getter=_GETTER)
@@ -433,7 +469,7 @@ class _ConsumerTelemetry:
                 f"process {record.topic}",
                 context=parent,
                 kind=SpanKind.CONSUMER,
-                attributes={**attributes, n.KAFKA_OFFSET: record.offset},
+                attributes={**self._attributes[key], n.KAFKA_OFFSET: record.offset},
             )
             span.record_exception(error)
             _fail(span, error)
