@@ -1,19 +1,22 @@
 """What telemetry costs: ``dq_sdk.telemetry`` absent, and on with an OpenTelemetry SDK.
 
-Per payload (the single row and the 200-antenna array; bigger messages only dilute it), three
-twins interleaved in one run, for awaited sends, for batches and (two of them) for consumers:
+Per payload (the single row and the 200-antenna array; bigger messages only dilute it), twins
+interleaved in one run, for awaited sends, for batches and for consumers:
 
 - *before telemetry*: a ``Producer`` whose ``send`` / ``send_batch`` call the publisher's inner
   path directly, as the code did before telemetry had a hook in it;
 - *off*: the ordinary client, not instrumented: its hooks are ``None`` and skipped;
 - *on*: the ordinary client built after ``dq_sdk.telemetry.instrument()`` with the SDK's
   ``MeterProvider`` (an in-memory reader, so nothing is exported during the run) and
-  ``TracerProvider`` with a ``BatchSpanProcessor`` whose exporter drops the spans: every
-  metric and span is made as in production, and the export itself costs nothing here.
+  ``TracerProvider`` (every span sampled) with a ``BatchSpanProcessor`` whose exporter drops
+  the spans: every metric and span is made as in production, the export costs nothing here;
+- *on, traces off* (consumers): metrics only.
 
 ``off / before`` is what an application that never calls ``instrument()`` pays; ``on / off``
 what it pays with everything on. The consumers read a topic filled by an instrumented
-producer, so every message carries a ``traceparent`` that the "on" consumer extracts.
+producer, so every message carries a ``traceparent`` that the "on" consumer extracts. The
+per-call cost of each hook, without a broker, comes first (:mod:`benchmarks._hook_costs`); the
+"estimated" row adds the send hook's cost to the measured time of a send without it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry.sdk.metrics import MeterProvider
@@ -35,6 +37,7 @@ from dq_sdk._producer import describing_headers
 
 from . import _clients
 from ._core import CASE_LIMIT_S, Row, Settings, rate, ratio_row
+from ._hook_costs import hook_rows
 from ._payloads import Payload
 from .consumers import _fetch_options as fetch_options
 
@@ -80,38 +83,25 @@ def _instrumented(providers: _Providers | None, traces: bool = True) -> Iterator
         telemetry.uninstrument()
 
 
-@dataclass(frozen=True)
-class _Figures:
-    """Messages per second of wall-clock time, and per second of this process's CPU time
-    (every thread: aiokafka's sender, librdkafka's, the SDK's exporter). The broker runs in
-    another process, and the other load on the machine does not count in CPU time: it is the
-    steadier measure of what instrumentation itself costs."""
-
-    wall: float
-    cpu: float
-
-
 class _Clock:
     def __init__(self) -> None:
-        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        self._start = time.perf_counter()
 
-    def figures(self, count: int) -> _Figures:
-        wall, cpu = time.perf_counter() - self._wall, time.process_time() - self._cpu
-        return _Figures(rate(count, wall), rate(count, cpu))
+    def rate(self, count: int) -> float:
+        return rate(count, time.perf_counter() - self._start)
 
 
 async def _interleaved(
-    cases: dict[str, Callable[[], Awaitable[_Figures]]], repeats: int
-) -> dict[str, _Figures]:
-    """Best wall and best CPU figure of each case over ``repeats`` rounds, the cases in
-    alternating order round by round (no case always runs first after a pause)."""
-    best = {name: _Figures(0.0, 0.0) for name in cases}
+    cases: dict[str, Callable[[], Awaitable[float]]], repeats: int
+) -> dict[str, float]:
+    """Best rate of each case over ``repeats`` rounds, the cases in alternating order round
+    by round (no case always runs first after a pause)."""
+    best = dict.fromkeys(cases, 0.0)
     names = list(cases)
     for round_ in range(repeats):
         for name in names if round_ % 2 == 0 else names[::-1]:
             async with asyncio.timeout(CASE_LIMIT_S):
-                got = await cases[name]()
-            best[name] = _Figures(max(best[name].wall, got.wall), max(best[name].cpu, got.cpu))
+                best[name] = max(best[name], await cases[name]())
     return best
 
 
@@ -151,29 +141,29 @@ def _producer(
         return cls(payload.model, bootstrap, topic=topic, **payload.options)
 
 
-async def _sends(producer: Producer[WireMessage], payload: Payload, count: int) -> _Figures:
+async def _sends(producer: Producer[WireMessage], payload: Payload, count: int) -> float:
     messages = payload.cycle(count)
     async with producer:
         clock = _Clock()
         for message in messages:
             await producer.send(message)
-        return clock.figures(count)
+        return clock.rate(count)
 
 
-async def _batch(producer: Producer[WireMessage], payload: Payload, count: int) -> _Figures:
+async def _batch(producer: Producer[WireMessage], payload: Payload, count: int) -> float:
     messages = payload.cycle(count)
     async with producer:
         clock = _Clock()
         await producer.send_batch(messages)
-        return clock.figures(count)
+        return clock.rate(count)
 
 
-async def _consume(consumer: Consumer[WireMessage], count: int) -> _Figures:
+async def _consume(consumer: Consumer[WireMessage], count: int) -> float:
     async with consumer:
         clock = _Clock()
         for _ in range(count):
             await consumer.receive(timeout_s=CASE_LIMIT_S)
-        return clock.figures(count)
+        return clock.rate(count)
 
 
 def _producer_cases(
@@ -181,11 +171,11 @@ def _producer_cases(
     admin: Admin,
     payload: Payload,
     providers: _Providers,
-    measure: Callable[[Producer[WireMessage], Payload, int], Awaitable[_Figures]],
+    measure: Callable[[Producer[WireMessage], Payload, int], Awaitable[float]],
     count: int,
-) -> dict[str, Callable[[], Awaitable[_Figures]]]:
-    def case(kind: str) -> Callable[[], Awaitable[_Figures]]:
-        async def run_case() -> _Figures:
+) -> dict[str, Callable[[], Awaitable[float]]]:
+    def case(kind: str) -> Callable[[], Awaitable[float]]:
+        async def run_case() -> float:
             async with _clients.fresh_topic(admin, "telemetry") as topic:
                 producer = _producer(kind, payload, bootstrap, topic, providers)
                 return await measure(producer, payload, count)
@@ -196,7 +186,12 @@ def _producer_cases(
 
 
 async def _payload_rows(
-    bootstrap: str, admin: Admin, payload: Payload, settings: Settings, providers: _Providers
+    bootstrap: str,
+    admin: Admin,
+    payload: Payload,
+    settings: Settings,
+    providers: _Providers,
+    hook_us: float,
 ) -> list[Row]:
     sends = await _interleaved(
         _producer_cases(bootstrap, admin, payload, providers, _sends, payload.send_count),
@@ -211,7 +206,7 @@ async def _payload_rows(
         async with _producer(ON, payload, bootstrap, topic, providers) as filler:
             await filler.send_batch(payload.cycle(count))
 
-        def consumer(kind: str) -> Callable[[], Awaitable[_Figures]]:
+        def consumer(kind: str) -> Callable[[], Awaitable[float]]:
             def build() -> Consumer[WireMessage]:
                 chosen = None if kind == OFF else providers
                 with _instrumented(chosen, traces=kind == ON):
@@ -226,41 +221,42 @@ async def _payload_rows(
     target = ">= 0.95" if payload.name == TARGETED else None
     mib = len(payload.wire) / 2**20
 
-    def row(what: str, kind: str, clock: str, best: dict[str, _Figures]) -> Row:
-        figure = getattr(best[kind], clock)
-        if clock == "wall":
-            return Row(
-                AREA,
-                f"{what}, {kind}",
-                payload.name,
-                figure,
-                "msg/s",
-                extra={"MiB/s": figure * mib},
-            )
-        return Row(AREA, f"{what}, {kind} (CPU)", payload.name, figure, "msg/CPU-s")
+    def row(what: str, kind: str, best: dict[str, float]) -> Row:
+        figure = best[kind]
+        return Row(
+            AREA, f"{what}, {kind}", payload.name, figure, "msg/s", extra={"MiB/s": figure * mib}
+        )
 
     rows: list[Row] = []
-    for clock in ("wall", "cpu"):
-        for what, best in (("Producer.send", sends), ("Producer.send_batch", batches)):
-            before, off, on = (row(what, kind, clock, best) for kind in (BEFORE, OFF, ON))
-            rows += [
-                before,
-                ratio_row(off, before, note="instrument() not called"),
-                ratio_row(on, off, target=target),
-            ]
-        off, metrics, on = (row("Consumer", k, clock, consumers) for k in (OFF, METRICS_ONLY, ON))
-        rows += [off, ratio_row(metrics, off), ratio_row(on, off)]
-    return rows
+    for what, best in (("Producer.send", sends), ("Producer.send_batch", batches)):
+        before, off, on = (row(what, kind, best) for kind in (BEFORE, OFF, ON))
+        rows += [
+            before,
+            ratio_row(off, before, note="instrument() not called"),
+            ratio_row(on, off, target=target),
+        ]
+        if what == "Producer.send":
+            # The same send with the hook's steady cost (no broker, best of many) added.
+            seconds = 1 / off.value + hook_us / 1e6
+            estimate = Row(AREA, f"{what}, {ON}, estimated", payload.name, 1 / seconds, "msg/s")
+            rows.append(ratio_row(estimate, off, note="off's time per send + the send hook's"))
+    off, metrics, on = (row("Consumer", kind, consumers) for kind in (OFF, METRICS_ONLY, ON))
+    return [*rows, off, ratio_row(metrics, off), ratio_row(on, off)]
 
 
 async def run(bootstrap: str, payloads: list[Payload], settings: Settings) -> list[Row]:
-    rows: list[Row] = []
     providers = _Providers()
     try:
+        rows = hook_rows(providers.meters, providers.tracers, settings)
+        on, off = (f"send hook, {ON}", "no hook (the send itself)")
+        by_case = {row.case: row.value for row in rows}
+        hook_us = by_case[on] - by_case[off]
         async with Admin(bootstrap) as admin:
             for payload in payloads:
                 if payload.name.startswith(MEASURED):
-                    rows += await _payload_rows(bootstrap, admin, payload, settings, providers)
+                    rows += await _payload_rows(
+                        bootstrap, admin, payload, settings, providers, hook_us
+                    )
     finally:
         providers.shutdown()
     return rows
