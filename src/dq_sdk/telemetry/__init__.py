@@ -11,9 +11,9 @@ Without ``instrument()`` dq-sdk imports nothing of OpenTelemetry, and clients sk
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import typing
 
-from .._exceptions import MissingDependencyError
+from .. import _exceptions
 from . import _hooks
 from ._names import (
     CONSUMED_BYTES,
@@ -26,7 +26,7 @@ from ._names import (
     SENT_MESSAGES,
 )
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.propagators.textmap import TextMapPropagator
     from opentelemetry.trace import TracerProvider
@@ -72,7 +72,7 @@ def instrument(
         from opentelemetry import trace as otel_trace
         from opentelemetry.propagators.textmap import TextMapPropagator
     except ImportError:
-        raise MissingDependencyError(
+        raise _exceptions.MissingDependencyError(
             "opentelemetry-api", "otel", "dq_sdk.telemetry.instrument()"
         ) from None
     for name, value, kind in (
