@@ -395,6 +395,8 @@ class Consumer(MessageStream[Received[M]]):
         """
         if isinstance(max_records, bool) or not isinstance(max_records, int) or max_records < 1:
             raise ValueError(f"max_records must be a positive int, not {max_records!r}")
+        if self.telemetry is not None:
+            self.telemetry.next_requested()
         layout = None
         if issubclass(self.model, StructuredRow):
             layout = row_layout(self.model, model_headers(self.model.encoding, self.model))
@@ -464,6 +466,7 @@ class Consumer(MessageStream[Received[M]]):
 
     async def _received(self, records: list[Record]) -> list[Received[M]]:
         received: list[Received[M]] = []
+        handed: list[Record] = []  # the records behind them, for telemetry
         for index, record in enumerate(records):
             if received and self.policy.on_error == "raise" and self._is_bad(record):
                 self._subscriber.give_back(records[index:])
@@ -471,6 +474,9 @@ class Consumer(MessageStream[Received[M]]):
             one = await self._one(records, index)
             if one is not None:
                 received.append(one)
+                handed.append(record)
+        if self.telemetry is not None:
+            self.telemetry.handed_over_batch(handed)
         return received
 
     def _is_bad(self, record: Record) -> bool:
@@ -510,6 +516,8 @@ class Consumer(MessageStream[Received[M]]):
             return None
         array = parts[0] if len(parts) == 1 else np.concatenate(parts)
         rows = StructuredArray[self.model](array)  # type: ignore[name-defined]
+        if self.telemetry is not None:
+            self.telemetry.handed_over_batch(sources)
         return RowBatch(
             rows=rows,
             topics=tuple(record.topic for record in sources),

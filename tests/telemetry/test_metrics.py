@@ -190,3 +190,34 @@ async def test_bad_messages_are_counted_by_policy_and_error_type(
     assert otel.total(REJECTED_BYTES, {"dq_sdk.on_error": "skip"}) == sum(map(len, poison))
     # The good message, once per consumer; bad ones are not "consumed".
     assert otel.total(CONSUMED_MESSAGES, {"messaging.destination.name": topic}) == 3
+
+
+async def test_batches_count_like_single_messages_and_link_their_senders(
+    dq_bootstrap: str, dq_topic: str, transport: TransportName, otel: Telemetry
+) -> None:
+    rows = [PointingNumpyArray.from_record(pointing(1, scan).array[0]) for scan in range(6)]
+    async with Producer(PointingNumpyArray, dq_bootstrap, topic=dq_topic) as producer:
+        await producer.send_batch(rows[:3])
+        await producer.send_batch(rows[3:])
+    size = len(producer.encode(rows[0]))
+    async with Consumer(
+        PointingNumpyArray, dq_bootstrap, topics=[dq_topic], transport=transport
+    ) as consumer:
+        got = 0
+        for _ in range(50):  # bounded: 6 rows arrive in one or a few fetches
+            got += len(await consumer.receive_batch(timeout_s=LIMIT_S))
+            if got == 6:
+                break
+        lag = [p.value for _, p in otel.points(CONSUMER_LAG)]
+    assert got == 6
+    where = {"messaging.destination.name": dq_topic, "dq_sdk.model": "PointingNumpyArray"}
+    assert otel.total(CONSUMED_MESSAGES, where) == 6
+    assert otel.total(CONSUMED_BYTES, where) == 6 * size
+    assert lag == [0]
+    sends = otel.spans("PRODUCER")
+    batches = otel.spans("CONSUMER")
+    assert len(sends) == 2 and batches
+    counts = [dict(b.attributes or {})["messaging.batch.message_count"] for b in batches]
+    assert sum(c for c in counts if isinstance(c, int)) == 6
+    linked = {link.context.span_id for b in batches for link in b.links}
+    assert linked == {s.context.span_id for s in sends if s.context is not None}

@@ -60,6 +60,9 @@ class ConsumerHooks(Protocol):
     def handed_over(self, record: Record) -> None:
         """A good message goes to the application now."""
 
+    def handed_over_batch(self, records: Sequence[Record]) -> None:
+        """Good messages go to the application now, as one batch."""
+
     def rejected(
         self,
         topic: str | None,

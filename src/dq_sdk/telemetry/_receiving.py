@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.metrics import Observation
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Link, Span, SpanKind
 
 from .._message import WireMessage
 from .._transport import Record
@@ -27,6 +28,9 @@ from ._shared import (
 )
 
 __all__ = ["ConsumerTelemetry"]
+
+# Links a batch's span keeps at most (one per distinct sending context).
+_MAX_LINKS = 128
 
 
 # ... and a consumer's: topic, partition, error type, on_error action.
@@ -119,6 +123,47 @@ class ConsumerTelemetry:
         # Current while the application works on the message: its own spans, and the
         # sends of a pipeline stage, become children of this one.
         token = otel_context.attach(trace.set_span_in_context(span, parent))
+        self._open = (span, token, current_task())
+
+    def handed_over_batch(self, records: Sequence[Record]) -> None:
+        positions, tallies = self._positions, self._consumed
+        for record in records:
+            key = (record.topic, record.partition)
+            positions[key] = record.offset + 1
+            tally = tallies[key]
+            tally[0] += 1
+            tally[1] += len(record.value)
+        if self._tracer is None or not records:
+            return
+        self.next_requested()
+        # One span for the batch, linked to each distinct sending context (a send_batch()
+        # puts one context in all its messages, so there are few): extracting per message
+        # would cost more than the batch saves.
+        links: list[Link] = []
+        seen: set[bytes] = set()
+        for record in records:
+            for name, value in record.headers:
+                if name == "traceparent" and value not in seen and len(links) < _MAX_LINKS:
+                    seen.add(value)
+                    parent = self._owner.propagator.extract(record.headers, getter=GETTER)
+                    context = trace.get_current_span(parent).get_span_context()
+                    if context.is_valid:
+                        links.append(Link(context))
+        topics = {record.topic for record in records}
+        topic = next(iter(topics)) if len(topics) == 1 else None
+        partitions = {record.partition for record in records}
+        partition = next(iter(partitions)) if topic is not None and len(partitions) == 1 else None
+        attributes = {
+            **self._attributes[(topic, partition, None, None)],
+            n.BATCH_MESSAGE_COUNT: len(records),
+        }
+        span = self._tracer.start_span(
+            f"process {topic}" if topic is not None else "process",
+            kind=SpanKind.CONSUMER,
+            attributes=attributes,
+            links=links,
+        )
+        token = otel_context.attach(trace.set_span_in_context(span))
         self._open = (span, token, current_task())
 
     def rejected(
