@@ -18,6 +18,7 @@ except ImportError:  # pragma: no cover - older typer on the real click
 
 from .._exceptions import DQError
 from . import asyncapi, schemas
+from .view import view
 
 __all__ = ["app", "main"]
 
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 app.add_typer(schemas.app, name="schemas")
 app.command("asyncapi")(asyncapi.command)
+app.command("view")(view)
 
 _LEGACY = frozenset({"broker", "demo"})
 
