@@ -17,6 +17,7 @@ from ._consumer import Consumer, Received
 from ._exceptions import (
     BrokerUnavailableError,
     CodecError,
+    CommitFailedError,
     ConsumerStoppedError,
     DecodeError,
     DQError,
@@ -47,6 +48,7 @@ __all__ = [
     "Admin",
     "BrokerUnavailableError",
     "CodecError",
+    "CommitFailedError",
     "Consumer",
     "ConsumerStoppedError",
     "DQError",

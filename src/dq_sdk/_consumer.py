@@ -12,26 +12,29 @@ committed. A crash therefore re-delivers, never skips (at-least-once).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 from . import _headers
 from ._chunking import Reassembler
-from ._exceptions import ConsumerStoppedError, DQError, SchemaMismatchError
+from ._exceptions import CommitFailedError, ConsumerStoppedError, DQError, SchemaMismatchError
 from ._message import WireMessage
 from ._policy import BadMessagePolicy, OnError
 from ._producer import model_headers
-from ._transport import Record, TransportName, consumer_client
+from ._transport import Partition, Record, TransportName, consumer_client
 from .codecs import decode
 
 __all__ = ["Consumer", "MessageStream", "Received", "Subscriber"]
 
 M = TypeVar("M", bound=WireMessage)
 T = TypeVar("T")
+
+log = logging.getLogger("dq_sdk.consumer")
 
 _POLL_MS = 100
 _EXPIRY_CHECK_S = 0.1
@@ -51,7 +54,8 @@ class Received(Generic[M]):
 
 
 class Subscriber:
-    """Owns the aiokafka consumer: subscription, fetching and after-processing commits."""
+    """Owns the transport's consumer: subscription, fetching, after-processing commits, and
+    what a group rebalance does to them (the transport's :class:`RebalanceListener`)."""
 
     def __init__(
         self,
@@ -77,13 +81,20 @@ class Subscriber:
             auto_offset_reset=auto_offset_reset,
             **kafka_options,
         )
+        self._client.listen(self)
         self._auto_commit = bool(kafka_options["enable_auto_commit"])
         self._buffer: deque[Record] = deque()
         self._in_hand: Record | None = None
-        self._processed: dict[tuple[str, int], int] = {}
+        self._processed: dict[Partition, int] = {}
         self._last_commit = time.monotonic()
         self._commit_interval_s = commit_interval_s
         self._started = False
+        # Partitions being or already revoked: their records are not handed out, and their
+        # offsets are not recorded, until the group assigns them again.
+        self._leaving: set[Partition] = set()
+        self._revoked: set[Partition] = set()
+        # Resolved when the message in hand is finished; only while a revocation waits for it.
+        self._finished: asyncio.Future[None] | None = None
         if topics:
             self._client.subscribe(topics)
 
@@ -103,8 +114,9 @@ class Subscriber:
         try:
             if finished_in_hand:
                 self.done_with_in_hand()
-            await self.commit()
+            await self.commit(raise_rebalanced=False)
         finally:
+            self._in_hand = None  # a revocation while closing must not wait for it
             await self._client.stop()
 
     def update_topics(self, topics: Iterable[str]) -> None:
@@ -121,29 +133,43 @@ class Subscriber:
         return self._client.assignment()
 
     def done_with_in_hand(self) -> None:
-        if self._in_hand is not None:
-            record = self._in_hand
-            self._processed[(record.topic, record.partition)] = record.offset + 1
+        record = self._in_hand
+        if record is not None:
             self._in_hand = None
+            where = (record.topic, record.partition)
+            if where not in self._revoked:  # else it belongs to another member by now
+                self._processed[where] = record.offset + 1
+            if self._finished is not None and not self._finished.done():
+                self._finished.set_result(None)
 
-    async def commit(self) -> None:
+    async def commit(self, *, raise_rebalanced: bool = True) -> None:
+        """Commit every processed offset. A commit that a rebalance made too late keeps the
+        offsets of partitions still held for the next commit, and raises
+        :class:`CommitFailedError` only if ``raise_rebalanced`` (else it logs it)."""
         if self._processed and not self._auto_commit:
             processed, self._processed = self._processed, {}
-            offsets = dict(processed)
-            for (topic, partition), offset in offsets.items():
-                # Never commit past the first chunk of a message still being reassembled.
-                pending = self.reassembler.lowest_pending_offset(topic, partition)
-                if pending is not None:
-                    offsets[(topic, partition)] = min(offset, pending)
             try:
-                await self._client.commit(offsets)
-            except BaseException:
-                # Not committed (broker gone, or cancelled by Ctrl-C): keep the offsets for the
-                # next commit, e.g. the one on leaving `async with`, unless newer ones came.
+                await self._client.commit(self._capped(processed))
+            except BaseException as exc:
+                # Not committed (broker gone, cancelled by Ctrl-C, group rebalanced): keep the
+                # offsets for the next commit, e.g. the one on leaving `async with`, unless
+                # newer ones came or the partition went to another member meanwhile.
                 for key, offset in processed.items():
-                    self._processed.setdefault(key, offset)
-                raise
+                    if key not in self._revoked:
+                        self._processed.setdefault(key, offset)
+                if raise_rebalanced or not isinstance(exc, CommitFailedError):
+                    raise
+                log.warning("%s", exc)
         self._last_commit = time.monotonic()
+
+    def _capped(self, processed: dict[Partition, int]) -> dict[Partition, int]:
+        """Never commit past the first chunk of a message still being reassembled."""
+        offsets = dict(processed)
+        for (topic, partition), offset in processed.items():
+            pending = self.reassembler.lowest_pending_offset(topic, partition)
+            if pending is not None:
+                offsets[(topic, partition)] = min(offset, pending)
+        return offsets
 
     async def next_record(self, timeout_s: float | None = None) -> Record:
         """The next record; the previous one is now processed. Waits up to ``timeout_s``."""
@@ -152,10 +178,16 @@ class Subscriber:
                 "the consumer is not running: iterate it inside 'async with'"
             )
         self.done_with_in_hand()
-        if self._processed and time.monotonic() - self._last_commit >= self._commit_interval_s:
-            await self.commit()
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        while not self._buffer:
+        while True:
+            # Also while no message comes: what was processed is committed on time.
+            if self._processed and time.monotonic() - self._last_commit >= self._commit_interval_s:
+                await self.commit(raise_rebalanced=False)
+            while self._buffer:
+                record = self._buffer.popleft()
+                if not self._leaving or (record.topic, record.partition) not in self._leaving:
+                    self._in_hand = record
+                    return record
             remaining_ms = _POLL_MS
             if deadline is not None:
                 remaining = deadline - time.monotonic()
@@ -167,8 +199,52 @@ class Subscriber:
                 await asyncio.sleep(remaining_ms / 1000)
                 continue
             self._buffer.extend(await self._client.fetch(timeout_ms=remaining_ms))
-        self._in_hand = self._buffer.popleft()
-        return self._in_hand
+
+    # The transport's RebalanceListener: called on the event loop's thread.
+
+    async def settle(self, partitions: Collection[Partition], timeout_s: float) -> None:
+        """Stop handing out records of ``partitions`` and give the message in hand up to
+        ``timeout_s`` to finish, so that it is committed before its partition goes (as in a
+        Java consumer, whose rebalances run inside poll(), between two messages)."""
+        self._leave(partitions)
+        record = self._in_hand
+        if record is None or (record.topic, record.partition) not in self._leaving:
+            return
+        self._finished = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._finished
+        except TimeoutError:
+            log.warning(
+                "the message in hand (%s[%d]@%d) was not finished within %.3g s of its "
+                "partition being revoked: it will be delivered again to the partition's owner",
+                record.topic,
+                record.partition,
+                record.offset,
+                timeout_s,
+            )
+        finally:
+            self._finished = None
+
+    def revoke(self, partitions: Collection[Partition]) -> dict[Partition, int]:
+        self._leave(partitions)
+        self._revoked.update(partitions)
+        for topic, partition in partitions:
+            self.reassembler.forget(topic, partition)
+        offsets = {key: self._processed.pop(key) for key in partitions if key in self._processed}
+        return self._capped(offsets)
+
+    def assign(self, partitions: Collection[Partition]) -> None:
+        self._leaving.difference_update(partitions)
+        self._revoked.difference_update(partitions)
+
+    def _leave(self, partitions: Collection[Partition]) -> None:
+        """Drop the fetched records of ``partitions`` and hand out none until assigned again;
+        a new assignment fetches again from the committed offset."""
+        self._leaving.update(partitions)
+        if self._buffer:
+            leaving = self._leaving
+            self._buffer = deque(r for r in self._buffer if (r.topic, r.partition) not in leaving)
 
 
 class MessageStream(Generic[T]):
@@ -241,7 +317,9 @@ class MessageStream(Generic[T]):
         return self._subscriber.assignment()
 
     async def commit(self) -> None:
-        """Commit every processed message now (also done every second and on exit)."""
+        """Commit every processed message now (also done every ``commit_interval_s``, 1 s by
+        default, and on exit). Raises :class:`CommitFailedError` if the group rebalanced
+        first (those messages will be delivered again)."""
         await self._subscriber.commit()
 
     def __aiter__(self) -> AsyncIterator[T]:

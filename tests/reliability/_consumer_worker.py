@@ -43,7 +43,7 @@ async def consume(args: argparse.Namespace, out: TextIO) -> int:
                 message = await consumer.receive(timeout_s=timeout)
             except TimeoutError:
                 break
-            if args.delay:
+            if args.delay and (args.slow_first is None or processed < args.slow_first):
                 await asyncio.sleep(args.delay)  # the "work"; Ctrl-C may land here
             out.write(f"{message.value.n} {message.partition} {message.offset}\n")
             processed += 1
@@ -65,6 +65,7 @@ def main() -> int:
     parser.add_argument("--idle-exit", type=float, default=3.0)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds of 'work' a message")
+    parser.add_argument("--slow-first", type=int, default=None, help="--delay only this many")
     args = parser.parse_args()
     try:
         with Path(args.out).open("a", buffering=1) as out:  # line-buffered: a write() a line
