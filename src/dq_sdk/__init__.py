@@ -35,6 +35,7 @@ from ._message import WireMessage
 from ._models import StructuredArray
 from ._policy import OnError
 from ._producer import Producer
+from ._run import run
 from ._transport import RecordMetadata
 from .codecs import Encoding
 from .dataqueues import DataQueueAdmin, DataQueueConsumer, DataQueueProducer
@@ -75,4 +76,5 @@ __all__ = [
     "UnsupportedByBrokerError",
     "WireMessage",
     "__version__",
+    "run",
 ]

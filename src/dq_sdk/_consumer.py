@@ -364,6 +364,11 @@ class Consumer(MessageStream[Received[M]]):
     Messages whose headers name another schema, a different major version or another encoding
     raise :class:`SchemaMismatchError`; like any bad message this goes through ``on_error``:
     ``"raise"`` (default; iteration can resume after it), ``"skip"`` or ``"dead_letter"``.
+
+    ``group_join_timeout_s`` bounds how long entering ``async with`` waits to join the consumer
+    group, apart from ``connect_timeout_s``: by default the session timeout plus the rebalance
+    timeout plus ``connect_timeout_s`` (35 s with the defaults), since a join waits for the
+    group's other members. The confluent transport joins in the background instead.
     """
 
     def __init__(
@@ -377,10 +382,15 @@ class Consumer(MessageStream[Received[M]]):
         on_error: OnError = "raise",
         dead_letter_topic: str | None = None,
         transport: TransportName = "aiokafka",
+        group_join_timeout_s: float | None = None,
         **kafka_options: Any,
     ) -> None:
         self.model = model
         kafka_options["transport"] = transport
+        if group_join_timeout_s is not None:
+            kafka_options["group_join_timeout_s"] = _positive(
+                group_join_timeout_s, "group_join_timeout_s"
+            )
         super().__init__(
             server,
             topics=topics,
@@ -403,6 +413,12 @@ class Consumer(MessageStream[Received[M]]):
             key=record.key,
             headers=record.headers,
         )
+
+
+def _positive(value: float, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{name} must be a number of seconds above 0, not {value!r}")
+    return float(value)
 
 
 def _major(version: str) -> str:
