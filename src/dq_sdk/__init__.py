@@ -75,6 +75,6 @@ __all__ = [
     "TopicSpec",
     "UnsupportedByBrokerError",
     "WireMessage",
-    "__version__",
     "run",
+    "__version__",
 ]

@@ -37,6 +37,10 @@ T = TypeVar("T")
 log = logging.getLogger("dq_sdk.consumer")
 
 _POLL_MS = 100
+# Handing out buffered records awaits nothing, and one fetch can hold tens of thousands: yield
+# to the event loop this often, so that the client's heartbeats (aiokafka runs them on this
+# loop) and the application's other tasks are not starved into a session timeout.
+_YIELD_EVERY_S = 0.05
 _EXPIRY_CHECK_S = 0.1
 
 
@@ -86,7 +90,7 @@ class Subscriber:
         self._buffer: deque[Record] = deque()
         self._in_hand: Record | None = None
         self._processed: dict[Partition, int] = {}
-        self._last_commit = time.monotonic()
+        self._last_commit = self._last_yield = time.monotonic()
         self._commit_interval_s = commit_interval_s
         self._started = False
         # Partitions being or already revoked: their records are not handed out, and their
@@ -178,7 +182,11 @@ class Subscriber:
                 "the consumer is not running: iterate it inside 'async with'"
             )
         self.done_with_in_hand()
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        now = time.monotonic()
+        if now - self._last_yield >= _YIELD_EVERY_S:
+            self._last_yield = now
+            await asyncio.sleep(0)
+        deadline = None if timeout_s is None else now + timeout_s
         while True:
             # Also while no message comes: what was processed is committed on time.
             if self._processed and time.monotonic() - self._last_commit >= self._commit_interval_s:
