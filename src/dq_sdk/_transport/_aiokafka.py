@@ -44,9 +44,9 @@ from ._base import (
 
 __all__ = [
     "KafkaConsumerClient",
-    "group_join_timeout",
     "KafkaProducerClient",
     "estimate_wire_size",
+    "group_join_timeout",
     "guarded",
     "start_client",
 ]
@@ -65,6 +65,12 @@ _REBALANCED = (
 )
 
 
+def _group_timeouts_ms(options: Mapping[str, Any]) -> tuple[int, int]:
+    """The session and rebalance timeouts aiokafka will use (rebalance defaults to session)."""
+    session_ms = int(options.get("session_timeout_ms") or 10_000)
+    return session_ms, int(options.get("rebalance_timeout_ms") or session_ms)
+
+
 def group_join_timeout(options: Mapping[str, Any], connect_timeout_s: float) -> float:
     """How long joining a consumer group may take: the broker holds a join for up to the
     rebalance timeout (other members rejoining) plus a session timeout (a member that died
@@ -72,8 +78,7 @@ def group_join_timeout(options: Mapping[str, Any], connect_timeout_s: float) -> 
     given = options.get("group_join_timeout_s")
     if given is not None:
         return float(given)
-    session_ms = int(options.get("session_timeout_ms") or 10_000)
-    rebalance_ms = int(options.get("rebalance_timeout_ms") or session_ms)  # aiokafka's default
+    session_ms, rebalance_ms = _group_timeouts_ms(options)
     return (session_ms + rebalance_ms) / 1000 + connect_timeout_s
 
 
@@ -402,8 +407,7 @@ class KafkaConsumerClient:
         # aiokafka retries a commit for as long as no group coordinator answers, so a dead
         # broker would hang the caller; bound it as aiokafka bounds any other request.
         self.commit_timeout_s = int(kafka_options.get("request_timeout_ms", 40_000)) / 1000
-        session_ms = int(kafka_options.get("session_timeout_ms") or 10_000)
-        rebalance_ms = int(kafka_options.get("rebalance_timeout_ms") or session_ms)
+        _, rebalance_ms = _group_timeouts_ms(kafka_options)
         # A revocation waits this long for the message in hand: half the time the broker
         # gives members to rejoin, so the rejoin itself is never late.
         self._settle_timeout_s = rebalance_ms / 2000
@@ -438,9 +442,11 @@ class KafkaConsumerClient:
         try:
             async with asyncio.timeout(self.group_join_timeout_s):
                 await self._joined.wait()
-        except TimeoutError as exc:
+        except BaseException as exc:  # timed out, or cancelled: close what was started
             with contextlib.suppress(Exception):
                 await self._consumer.stop()
+            if not isinstance(exc, TimeoutError):
+                raise
             raise KafkaError(
                 f"starting the consumer: connected to {self.bootstrap!r}, but joining consumer "
                 f"group {self.group_id!r} did not finish within {self.group_join_timeout_s:g} s "
