@@ -30,6 +30,7 @@ from ._exceptions import (
     MissingDependencyError,
     SchemaIssue,
     SchemaMismatchError,
+    SchemaToolError,
     UnsupportedByBrokerError,
 )
 from ._message import WireMessage
@@ -72,6 +73,7 @@ __all__ = [
     "RowBatch",
     "SchemaIssue",
     "SchemaMismatchError",
+    "SchemaToolError",
     "StructuredArray",
     "TopicInfo",
     "TopicSpec",
