@@ -95,6 +95,12 @@ class Reassembler:
         ]
         return min(offsets) if offsets else None
 
+    def forget(self, topic: str, partition: int) -> None:
+        """Drop the chunk sets in progress on a partition this consumer no longer reads (its
+        new owner reads them again from the committed offset, which is not past them)."""
+        for key in [key for key in self._pending if key[:2] == (topic, partition)]:
+            self._drop(key)
+
     def add(self, record: Record) -> Record | None:
         """Take a record; return it unchanged if it is no chunk, the whole message once a set
         completes, else ``None``. Raises :class:`IncompleteMessageError` for a broken set."""
