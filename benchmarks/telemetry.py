@@ -33,7 +33,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from dq_sdk import Admin, Consumer, Producer, WireMessage, telemetry
-from dq_sdk._producer import describing_headers
+from dq_sdk._headers import describing_headers
 
 from . import _clients
 from ._core import CASE_LIMIT_S, Row, Settings, rate, ratio_row

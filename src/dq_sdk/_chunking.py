@@ -17,22 +17,15 @@ from dataclasses import dataclass, field
 
 from . import _headers
 from ._exceptions import IncompleteMessageError
+from ._headers import CHUNK_BYTES, CHUNK_COUNT, CHUNK_ID, CHUNK_INDEX
 from ._transport import Record
 
 __all__ = [
-    "CHUNK_BYTES",
-    "CHUNK_COUNT",
-    "CHUNK_ID",
-    "CHUNK_INDEX",
     "Reassembler",
     "chunk_headers",
     "split",
 ]
 
-CHUNK_ID = "dq-chunk-id"
-CHUNK_INDEX = "dq-chunk-index"
-CHUNK_COUNT = "dq-chunk-count"
-CHUNK_BYTES = "dq-chunk-bytes"
 _CHUNK_HEADERS = {CHUNK_ID, CHUNK_INDEX, CHUNK_COUNT, CHUNK_BYTES}
 
 

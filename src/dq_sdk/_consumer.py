@@ -24,12 +24,12 @@ import numpy as np
 
 from . import _headers
 from ._batches import RowBatch, RowLayout, fast_rows, join_rows, row_layout
-from ._chunking import CHUNK_ID, Reassembler
+from ._chunking import Reassembler
 from ._exceptions import CommitFailedError, ConsumerStoppedError, DQError, SchemaMismatchError
+from ._headers import CHUNK_ID, model_headers
 from ._message import WireMessage
 from ._models._structured import StructuredArray, StructuredRow
 from ._policy import BadMessagePolicy, OnError
-from ._producer import model_headers
 from ._transport import Partition, Record, TransportName, consumer_client
 from ._transport._base import listed
 from .codecs import decode

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
+from . import _headers
 from ._exceptions import DQError
 from ._transport import ProducerClient, Record, TransportName, producer_client
 from .telemetry._hooks import ConsumerHooks
@@ -77,11 +78,11 @@ class BadMessagePolicy:
         assert self._dlq is not None and self.dead_letter_topic is not None
         headers = [
             *record.headers,
-            ("dq-error", str(error).encode("utf-8", errors="replace")),
-            ("dq-error-type", type(error).__name__.encode()),
-            ("dq-source-topic", record.topic.encode()),
-            ("dq-source-partition", str(record.partition).encode()),
-            ("dq-source-offset", str(record.offset).encode()),
+            (_headers.DEAD_LETTER_ERROR, str(error).encode("utf-8", errors="replace")),
+            (_headers.DEAD_LETTER_ERROR_TYPE, type(error).__name__.encode()),
+            (_headers.DEAD_LETTER_SOURCE_TOPIC, record.topic.encode()),
+            (_headers.DEAD_LETTER_SOURCE_PARTITION, str(record.partition).encode()),
+            (_headers.DEAD_LETTER_SOURCE_OFFSET, str(record.offset).encode()),
         ]
         future = await self._dlq.enqueue(
             self.dead_letter_topic, record.value, key=record.key, headers=headers

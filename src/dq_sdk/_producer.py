@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _chunking, _headers
 from ._exceptions import DQError, MessageTooLargeError
+from ._headers import describing_headers
 from ._lifecycle import StartedInContext
 from ._message import WireMessage
 from ._models._structured import StructuredArray, StructuredRow
@@ -293,30 +294,6 @@ class Publisher:
 def _retrieve(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
-
-
-def describing_headers(
-    encoding: Encoding | None, model: type[WireMessage] | None, extra: _headers.HeadersIn | None
-) -> list[tuple[str, bytes]]:
-    """The self-describing headers (encoding, schema id and version) plus the caller's own."""
-    headers = list(model_headers(encoding, model))
-    if extra:
-        headers.extend(_headers.normalise_headers(extra))
-    return headers
-
-
-@functools.lru_cache(maxsize=256)
-def model_headers(
-    encoding: Encoding | None, model: type[WireMessage] | None
-) -> tuple[tuple[str, bytes], ...]:
-    """The describing headers alone, built once per (encoding, model), not on every send."""
-    headers: list[tuple[str, bytes]] = []
-    if encoding is not None:
-        headers.append((_headers.ENCODING, encoding.value.encode()))
-    if model is not None:
-        headers.append((_headers.SCHEMA_ID, model.schema_id.encode()))
-        headers.append((_headers.SCHEMA_VERSION, model.schema_version.encode()))
-    return tuple(headers)
 
 
 def _passes_validation(wire: object, model: type[WireMessage]) -> bool:
