@@ -12,6 +12,7 @@ import asyncio
 import collections
 import contextlib
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -437,13 +438,78 @@ class KafkaConsumerClient:
             timeout_s=self.commit_timeout_s,
         )
 
-    def seek(self, topic: str, partition: int, offset: int) -> None:
-        self._consumer.seek(TopicPartition(topic, partition), offset)
+    async def seek(self, topic: str, partition: int, offset: int) -> None:
+        """The next fetch of this partition starts at ``offset`` (it must be assigned)."""
+        try:
+            self._consumer.seek(TopicPartition(topic, partition), offset)
+        except (AssertionError, kafka_errors.KafkaError) as exc:  # aiokafka asserts assignment
+            raise KafkaError(
+                f"cannot seek to offset {offset}: partition {partition} of topic {topic!r} is "
+                f"not assigned to this consumer ({exc or 'unassigned'})",
+                topic=topic,
+                partition=partition,
+            ) from exc
 
-    async def seek_to_beginning(self) -> None:
+    async def seek_to_beginning(self, pairs: Iterable[tuple[str, int]] = ()) -> None:
+        """Start these partitions (all assigned ones when empty) at their first offset."""
+        tps = [TopicPartition(t, p) for t, p in pairs]
         await guarded(
-            self._consumer.seek_to_beginning(), "seeking to beginning", bootstrap=self.bootstrap
+            self._consumer.seek_to_beginning(*tps), "seeking to beginning", bootstrap=self.bootstrap
         )
+
+    async def position(self, topic: str, partition: int) -> int:
+        """The offset of the next record this client will fetch for an assigned partition."""
+        value = await guarded(
+            self._consumer.position(TopicPartition(topic, partition)),
+            f"reading the position in partition {partition} of topic {topic!r}",
+            bootstrap=self.bootstrap,
+            timeout_s=self.connect_timeout_s,
+        )
+        return int(value)
+
+    async def high_watermarks(
+        self, pairs: Iterable[tuple[str, int]], *, max_age_s: float
+    ) -> dict[tuple[str, int], int]:
+        """High-water marks from Fetch responses: this client's own when at most
+        ``max_age_s`` old, else read by a short-lived probe consumer."""
+        from ._aiokafka_offsets import probe_high_watermarks
+
+        marks: dict[tuple[str, int], int] = {}
+        stale = []
+        now_ms = time.time() * 1000
+        for topic, partition in pairs:
+            tp = TopicPartition(topic, partition)
+            assigned = self._consumer is not None and tp in self._consumer.assignment()
+            mark = self._consumer.highwater(tp) if assigned else None
+            seen = self._consumer.last_poll_timestamp(tp) if mark is not None else None
+            if mark is not None and seen is not None and now_ms - seen <= max_age_s * 1000:
+                marks[(topic, partition)] = int(mark)
+            else:
+                stale.append((topic, partition))
+        marks.update(
+            await probe_high_watermarks(
+                self.bootstrap, stale, self._options, timeout_s=self.connect_timeout_s
+            )
+        )
+        return marks
+
+    async def offsets_for_time(
+        self, pairs: Iterable[tuple[str, int]], timestamp_ms: int
+    ) -> dict[tuple[str, int], int | None]:
+        """The first offset at or after ``timestamp_ms`` per partition; None past the end."""
+        wanted = {TopicPartition(t, p): timestamp_ms for t, p in pairs}
+        if not wanted:
+            return {}
+        found = await guarded(
+            self._consumer.offsets_for_times(wanted),
+            "finding offsets by time",
+            bootstrap=self.bootstrap,
+            timeout_s=self.connect_timeout_s,
+        )
+        return {
+            (tp.topic, tp.partition): None if hit is None else int(hit.offset)
+            for tp, hit in found.items()
+        }
 
     def assignment(self) -> list[tuple[str, int]]:
         if self._consumer is None:

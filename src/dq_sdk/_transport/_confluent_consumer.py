@@ -155,6 +155,108 @@ class ConfluentConsumerClient:
     def assignment(self) -> list[tuple[str, int]]:
         return sorted(self._assigned)
 
+    async def _applied(self) -> confluent_kafka.Consumer:
+        """The consumer, with the latest subscribe/assign request applied."""
+        consumer = self._require()
+        if self._dirty:
+            await self._apply(consumer)
+        return consumer
+
+    async def seek(self, topic: str, partition: int, offset: int) -> None:
+        """The next fetch of this partition starts at ``offset`` (it must be assigned)."""
+        consumer = await self._applied()
+        if (topic, partition) not in self._assigned:
+            raise KafkaError(
+                f"cannot seek to offset {offset}: partition {partition} of topic {topic!r} is "
+                "not assigned to this consumer",
+                topic=topic,
+                partition=partition,
+            )
+        target = TopicPartition(topic, partition, offset)
+        # librdkafka refuses seek() on a partition whose fetcher has not started yet; an
+        # incremental re-assignment with the offset does the same in either state.
+        await self._in_lane(
+            functools.partial(self._seek_or_reassign, consumer, target),
+            f"seeking partition {partition} of topic {topic!r} to offset {offset}",
+        )
+
+    @staticmethod
+    def _seek_or_reassign(consumer: confluent_kafka.Consumer, target: TopicPartition) -> None:
+        try:
+            consumer.seek(target)
+        except KafkaException:
+            consumer.incremental_unassign([TopicPartition(target.topic, target.partition)])
+            consumer.incremental_assign([target])
+
+    async def seek_to_beginning(self, pairs: Iterable[tuple[str, int]] = ()) -> None:
+        """Start these partitions (all assigned ones when empty) at their first offset."""
+        chosen = list(pairs) or self.assignment()
+        for topic, partition in chosen:
+            await self.seek(topic, partition, confluent_kafka.OFFSET_BEGINNING)
+
+    async def position(self, topic: str, partition: int) -> int:
+        """The offset of the next record this client will fetch for an assigned partition."""
+        consumer = await self._applied()
+        tp = TopicPartition(topic, partition)
+        where = f"reading the position in partition {partition} of topic {topic!r}"
+        (found,) = await self._in_lane(functools.partial(consumer.position, [tp]), where)
+        if found.offset >= 0:
+            return int(found.offset)
+        # Nothing fetched yet: where fetching will start (committed, else the reset policy).
+        if self.group_id is not None:
+            (committed,) = await self._in_lane(
+                functools.partial(consumer.committed, [tp], self.connect_timeout_s), where
+            )
+            if committed.offset >= 0:
+                return int(committed.offset)
+        if self._start_offset == confluent_kafka.OFFSET_BEGINNING:
+            low, _high = await self._in_lane(
+                functools.partial(
+                    consumer.get_watermark_offsets, tp, self.connect_timeout_s, False
+                ),
+                where,
+            )
+            return int(low)
+        marks = await self.high_watermarks([(topic, partition)], max_age_s=0)
+        return marks[(topic, partition)]
+
+    async def high_watermarks(
+        self, pairs: Iterable[tuple[str, int]], *, max_age_s: float
+    ) -> dict[tuple[str, int], int]:
+        """High-water marks from Fetch responses (this client's own when it has them; a
+        probe consumer reads the others). ``max_age_s=0`` always asks the probe."""
+        from ._confluent_offsets import cached_high_watermark, probe_high_watermarks
+
+        consumer = self._consumer
+        marks: dict[tuple[str, int], int] = {}
+        unknown = []
+        for topic, partition in pairs:
+            mark = -1
+            if consumer is not None and max_age_s > 0:
+                mark = cached_high_watermark(consumer, topic, partition)
+            if mark >= 0:
+                marks[(topic, partition)] = mark
+            else:
+                unknown.append((topic, partition))
+        marks.update(
+            await probe_high_watermarks(self._config, unknown, timeout_s=self.connect_timeout_s)
+        )
+        return marks
+
+    async def offsets_for_time(
+        self, pairs: Iterable[tuple[str, int]], timestamp_ms: int
+    ) -> dict[tuple[str, int], int | None]:
+        """The first offset at or after ``timestamp_ms`` per partition; None past the end."""
+        consumer = await self._applied()
+        wanted = [TopicPartition(t, p, timestamp_ms) for t, p in pairs]
+        if not wanted:
+            return {}
+        found = await self._in_lane(
+            functools.partial(consumer.offsets_for_times, wanted, self.connect_timeout_s),
+            "finding offsets by time",
+        )
+        return {(tp.topic, tp.partition): tp.offset if tp.offset >= 0 else None for tp in found}
+
     async def _apply(self, consumer: confluent_kafka.Consumer) -> None:
         """Tell librdkafka what the application last asked for (in the lane)."""
         self._dirty = False

@@ -1,0 +1,132 @@
+"""The root ``dq-sdk`` command: registers every command module and turns failures into exit codes.
+
+Exit codes: 0 success, 1 a dq-sdk or Kafka error (one line on stderr), 2 a usage error (bad
+argument or option), 130 Ctrl-C, 141 the reader of our output went away (``| head``).
+``--debug`` (anywhere on the command line) shows the traceback as well.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+import click
+import typer
+
+from .._exceptions import DQError
+from . import broker, consume, demo, lag, produce, stats, topics
+from ._common import CliError, DebugOption, state
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="dq-sdk",
+    help="Inspect, move and watch SKA data-queue messages on Kafka.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"dq-sdk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        "-V",
+        callback=_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+    debug: DebugOption = False,
+) -> None:
+    """dq-sdk: typed Kafka data queues for the SKA Science Data Processor."""
+
+
+app.add_typer(topics.app, name="topics")
+app.command("produce")(produce.produce)
+app.command("consume")(consume.consume)
+app.command("lag")(lag.lag)
+app.command("stats")(stats.stats)
+app.command("broker")(broker.broker)
+app.command("demo")(demo.demo)
+
+#: Command modules written on other branches; registered when present. A module gives either
+#: ``app`` (a ``typer.Typer`` group) or ``command`` (a function).
+_OPTIONAL = ("schemas", "asyncapi", "view")
+
+
+def _register_optional() -> None:
+    for name in _OPTIONAL:
+        if importlib.util.find_spec(f"{__package__}.{name}") is None:
+            continue
+        module = importlib.import_module(f"{__package__}.{name}")
+        group = getattr(module, "app", None)
+        if isinstance(group, typer.Typer):
+            app.add_typer(group, name=name)
+        else:
+            app.command(name)(module.command)
+
+
+_register_optional()
+
+
+def _fail(message: str, code: int, error: BaseException | None = None) -> int:
+    if state.debug and error is not None:
+        traceback.print_exception(error, file=sys.stderr)
+    print(f"dq-sdk: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``dq-sdk`` with ``argv`` (default: the process arguments); return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    state.debug = "--debug" in args
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="dq-sdk", standalone_mode=False)
+        sys.stdout.flush()
+        return result if isinstance(result, int) else 0
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # `dq-sdk topics` alone: the group's help, as with --help.
+        click.echo(exc.ctx.get_help())
+        return 0
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "dq-sdk"
+        return _fail(f"{exc.format_message()} (see {where} --help)", 2, exc)
+    except click.ClickException as exc:  # e.g. a file that cannot be opened
+        return _fail(exc.format_message(), exc.exit_code, exc)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except (click.Abort, KeyboardInterrupt) as exc:
+        return _fail("interrupted", 130, exc)
+    except CliError as exc:
+        return _fail(str(exc), exc.exit_code, exc)
+    except DQError as exc:
+        return _fail(str(exc), 1, exc)
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except Exception as exc:
+        # A bug of ours: still one line, with the way to see more.
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
+                     1, exc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

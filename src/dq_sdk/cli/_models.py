@@ -1,0 +1,41 @@
+"""The message models the command knows, by class name (``--model``) and by schema ``$id``
+(the ``dq-schema-id`` header of a message)."""
+
+from __future__ import annotations
+
+from .._message import WireMessage
+from .._models import StructuredArray
+from .._models._structured import StructuredRow
+from ..schemas import MetricPayload, PointingNumpyArray, PointingTable
+from ._common import UsageError
+
+__all__ = ["MODELS", "model_for_schema", "model_named", "wire_model"]
+
+#: Every generated message model, by name.
+MODELS: dict[str, type[WireMessage]] = {
+    model.__name__: model for model in (PointingNumpyArray, PointingTable, MetricPayload)
+}
+
+
+def model_named(name: str) -> type[WireMessage]:
+    """The model called ``name`` (case does not matter), or a usage error listing them all."""
+    for known, model in MODELS.items():
+        if known.lower() == name.lower():
+            return model
+    raise UsageError(f"--model {name!r} is not a known model; known: {', '.join(sorted(MODELS))}")
+
+
+def model_for_schema(schema_id: str) -> type[WireMessage] | None:
+    """The model whose schema ``$id`` a message's header names, if dq-sdk has it."""
+    for model in MODELS.values():
+        if model.schema_id == schema_id:
+            return model
+    return None
+
+
+def wire_model(model: type[WireMessage]) -> type[WireMessage]:
+    """What a message of ``model`` is read as: a row model's messages are whole arrays."""
+    if isinstance(model, type) and issubclass(model, StructuredRow):
+        wrapped: type[WireMessage] = StructuredArray[model]
+        return wrapped
+    return model
