@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -132,10 +132,10 @@ class Subscriber:
         if any((r.topic, r.partition) in pairs for r in self._buffer):
             self._buffer = deque(r for r in self._buffer if (r.topic, r.partition) not in pairs)
 
-    async def seek(self, topic: str, partition: int, offset: int) -> None:
+    async def seek(self, offsets: dict[tuple[str, int], int]) -> None:
         self._require_started("seek")
-        await self._client.seek(topic, partition, offset)
-        self._drop_buffered({(topic, partition)})
+        await self._client.seek(offsets)
+        self._drop_buffered(set(offsets))
 
     async def seek_to_beginning(self, pairs: list[tuple[str, int]]) -> None:
         self._require_started("seek_to_beginning")
@@ -152,19 +152,17 @@ class Subscriber:
     async def seek_to_end(self, pairs: list[tuple[str, int]]) -> None:
         # From fresh Fetch high-water marks, not the client's seek_to_end (ListOffsets,
         # which tansu answers wrongly).
-        for (topic, partition), mark in (await self.high_watermarks(pairs, 0.0)).items():
-            await self.seek(topic, partition, mark)
+        await self.seek(await self.high_watermarks(pairs, 0.0))
 
     async def seek_to_time(self, pairs: list[tuple[str, int]], timestamp_ms: int) -> None:
         self._require_started("seek_to_time")
         chosen = pairs or self.assignment()
         found = await self._client.offsets_for_time(chosen, timestamp_ms)
+        offsets = {pair: offset for pair, offset in found.items() if offset is not None}
         past_the_end = [pair for pair in chosen if found.get(pair) is None]
-        for (topic, partition), offset in found.items():
-            if offset is not None:
-                await self.seek(topic, partition, offset)
         if past_the_end:
-            await self.seek_to_end(past_the_end)
+            offsets.update(await self.high_watermarks(past_the_end, 0.0))
+        await self.seek(offsets)
 
     async def positions(self) -> dict[tuple[str, int], int]:
         self._require_started("positions")
@@ -310,12 +308,15 @@ class MessageStream(Generic[T]):
     async def seek(self, partition: tuple[str, int], offset: int) -> None:
         """Receive partition ``(topic, number)`` from ``offset`` on (next ``receive``)."""
         topic, number = _checked_partition(partition)
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise ValueError(
-                f"offset for partition {number} of topic {topic!r} must be an int >= 0, "
-                f"not {offset!r}"
-            )
-        await self._subscriber.seek(topic, number, offset)
+        await self._subscriber.seek({(topic, number): _checked_offset(topic, number, offset)})
+
+    async def seek_many(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        """:meth:`seek` several partitions at once: ``{(topic, number): offset, ...}``."""
+        checked = {}
+        for partition, offset in offsets.items():
+            topic, number = _checked_partition(partition)
+            checked[(topic, number)] = _checked_offset(topic, number, offset)
+        await self._subscriber.seek(checked)
 
     async def seek_to_beginning(self, *partitions: tuple[str, int]) -> None:
         """Start these partitions (default: every assigned one) at their first message."""
@@ -452,6 +453,15 @@ def _checked_partition(partition: object) -> tuple[str, int]:
             f"not {partition!r}"
         )
     return partition[0], partition[1]
+
+
+def _checked_offset(topic: str, number: int, offset: object) -> int:
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(
+            f"offset for partition {number} of topic {topic!r} must be an int >= 0, "
+            f"not {offset!r}"
+        )
+    return offset
 
 
 def _major(version: str) -> str:

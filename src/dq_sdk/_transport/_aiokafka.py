@@ -438,17 +438,18 @@ class KafkaConsumerClient:
             timeout_s=self.commit_timeout_s,
         )
 
-    async def seek(self, topic: str, partition: int, offset: int) -> None:
-        """The next fetch of this partition starts at ``offset`` (it must be assigned)."""
-        try:
-            self._consumer.seek(TopicPartition(topic, partition), offset)
-        except (AssertionError, kafka_errors.KafkaError) as exc:  # aiokafka asserts assignment
-            raise KafkaError(
-                f"cannot seek to offset {offset}: partition {partition} of topic {topic!r} is "
-                f"not assigned to this consumer ({exc or 'unassigned'})",
-                topic=topic,
-                partition=partition,
-            ) from exc
+    async def seek(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        """The next fetch of each partition starts at its offset (they must be assigned)."""
+        for (topic, partition), offset in offsets.items():
+            try:
+                self._consumer.seek(TopicPartition(topic, partition), offset)
+            except (AssertionError, kafka_errors.KafkaError) as exc:  # asserts assignment
+                raise KafkaError(
+                    f"cannot seek to offset {offset}: partition {partition} of topic "
+                    f"{topic!r} is not assigned to this consumer",
+                    topic=topic,
+                    partition=partition,
+                ) from exc
 
     async def seek_to_beginning(self, pairs: Iterable[tuple[str, int]] = ()) -> None:
         """Start these partitions (all assigned ones when empty) at their first offset."""
@@ -506,8 +507,12 @@ class KafkaConsumerClient:
             bootstrap=self.bootstrap,
             timeout_s=self.connect_timeout_s,
         )
+        # An answer stamped before the time asked for is no answer: tansu 0.6 gives offset 0
+        # with timestamp -1 for a time after its last message, where Kafka gives none.
         return {
-            (tp.topic, tp.partition): None if hit is None else int(hit.offset)
+            (tp.topic, tp.partition): (
+                None if hit is None or hit.timestamp < timestamp_ms else int(hit.offset)
+            )
             for tp, hit in found.items()
         }
 

@@ -8,6 +8,7 @@ from typing import Any
 import aiokafka.errors as kafka_errors
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+from aiokafka.structs import TopicPartition
 
 from .._exceptions import KafkaError
 from ._aiokafka import guarded, start_client
@@ -107,8 +108,8 @@ class KafkaAdminClient:
                 if error_code:
                     error = kafka_errors.for_code(error_code)
                     raise KafkaError(
-                        f"describing consumer group {group_id!r} failed: {error.__name__} "
-                        f"({error.description})"
+                        f"describing consumer groups {list(group_ids)!r} failed: "
+                        f"{error.__name__} ({error.description})"
                     )
                 found[str(group_id)] = GroupInfo(
                     group_id=str(group_id),
@@ -120,8 +121,15 @@ class KafkaAdminClient:
         return [found[g] for g in group_ids if g in found]
 
     async def group_offsets(self, group_id: str) -> dict[tuple[str, int], int]:
+        # The partitions are named, not left out for "all": that form (OffsetFetch v2+ with
+        # null topics) is answered by tansu 0.6 with a response aiokafka cannot parse, and
+        # naming them is as correct on Kafka.
+        topics = await self.describe_topics(await self.list_topics())
+        partitions = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
+        if not partitions:
+            return {}
         offsets = await guarded(
-            self._admin.list_consumer_group_offsets(group_id),
+            self._admin.list_consumer_group_offsets(group_id, partitions=partitions),
             f"reading the committed offsets of consumer group {group_id!r}",
             bootstrap=self.bootstrap,
             timeout_s=self.connect_timeout_s,

@@ -83,6 +83,8 @@ class ConfluentConsumerClient:
         self._wanted_pairs: frozenset[tuple[str, int]] | None = None
         self._dirty = False
         self._assigned: set[tuple[str, int]] = set()
+        # Offsets a manual assignment was last given (by assign or seek), per partition.
+        self._assigned_at: dict[tuple[str, int], int] = {}
         self._refresh_at = float("inf")
 
     async def start(self) -> None:
@@ -147,6 +149,7 @@ class ConfluentConsumerClient:
         """Replace the assignment with these (topic, partition) pairs; the next fetch applies it."""
         self._wanted_topics, self._wanted_pairs = frozenset(), frozenset(partitions)
         self._assigned = set(self._wanted_pairs)
+        self._assigned_at = {}
         self._dirty = True
 
     def has_topics(self) -> bool:
@@ -162,37 +165,64 @@ class ConfluentConsumerClient:
             await self._apply(consumer)
         return consumer
 
-    async def seek(self, topic: str, partition: int, offset: int) -> None:
-        """The next fetch of this partition starts at ``offset`` (it must be assigned)."""
+    async def seek(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        """The next fetch of each partition starts at its offset (they must be assigned)."""
+        if self._dirty and self._wanted_pairs is not None:
+            unknown = [pair for pair in offsets if pair not in self._wanted_pairs]
+            if not unknown:
+                # Not assigned in librdkafka yet: the assignment starts at these offsets, so
+                # nothing is fetched from the old ones first.
+                self._assigned_at.update(offsets)
+                return
         consumer = await self._applied()
-        if (topic, partition) not in self._assigned:
-            raise KafkaError(
-                f"cannot seek to offset {offset}: partition {partition} of topic {topic!r} is "
-                "not assigned to this consumer",
-                topic=topic,
-                partition=partition,
-            )
-        target = TopicPartition(topic, partition, offset)
-        # librdkafka refuses seek() on a partition whose fetcher has not started yet; an
-        # incremental re-assignment with the offset does the same in either state.
-        await self._in_lane(
-            functools.partial(self._seek_or_reassign, consumer, target),
-            f"seeking partition {partition} of topic {topic!r} to offset {offset}",
-        )
+        for topic, partition in offsets:
+            if (topic, partition) not in self._assigned:
+                raise KafkaError(
+                    f"cannot seek: partition {partition} of topic {topic!r} is not assigned "
+                    "to this consumer",
+                    topic=topic,
+                    partition=partition,
+                )
+        if not offsets:
+            return
+        where = f"seeking to {dict(offsets)!r}"
+        for (topic, partition), offset in offsets.items():
+            target = TopicPartition(topic, partition, offset)
+            try:
+                # librdkafka's seek discards what was fetched for the old offset.
+                await self._in_lane(functools.partial(consumer.seek, target), where)
+            except KafkaError:
+                if self._wanted_pairs is None:
+                    raise
+                # Its fetcher has not started yet (seek refuses that state): nothing was
+                # fetched, so a new manual assignment with the offset is as good.
+                await self._in_lane(
+                    functools.partial(self._reassign_at, consumer, {(topic, partition): offset}),
+                    where,
+                )
 
-    @staticmethod
-    def _seek_or_reassign(consumer: confluent_kafka.Consumer, target: TopicPartition) -> None:
-        try:
-            consumer.seek(target)
-        except KafkaException:
-            consumer.incremental_unassign([TopicPartition(target.topic, target.partition)])
-            consumer.incremental_assign([target])
+    def _reassign_at(
+        self, consumer: confluent_kafka.Consumer, offsets: dict[tuple[str, int], int]
+    ) -> None:
+        pairs = sorted(self._assigned)
+        now = consumer.position([TopicPartition(t, p) for t, p in pairs])
+        wanted = []
+        for tp in now:
+            key = (tp.topic, tp.partition)
+            if key in offsets:
+                at = offsets[key]
+            elif tp.offset >= 0:
+                at = tp.offset
+            else:  # nothing fetched yet: where it was assigned or last sought
+                at = self._assigned_at.get(key, self._start_offset)
+            self._assigned_at[key] = at
+            wanted.append(TopicPartition(tp.topic, tp.partition, at))
+        consumer.assign(wanted)
 
     async def seek_to_beginning(self, pairs: Iterable[tuple[str, int]] = ()) -> None:
         """Start these partitions (all assigned ones when empty) at their first offset."""
         chosen = list(pairs) or self.assignment()
-        for topic, partition in chosen:
-            await self.seek(topic, partition, confluent_kafka.OFFSET_BEGINNING)
+        await self.seek({pair: confluent_kafka.OFFSET_BEGINNING for pair in chosen})
 
     async def position(self, topic: str, partition: int) -> int:
         """The offset of the next record this client will fetch for an assigned partition."""
@@ -202,14 +232,19 @@ class ConfluentConsumerClient:
         (found,) = await self._in_lane(functools.partial(consumer.position, [tp]), where)
         if found.offset >= 0:
             return int(found.offset)
-        # Nothing fetched yet: where fetching will start (committed, else the reset policy).
-        if self.group_id is not None:
-            (committed,) = await self._in_lane(
-                functools.partial(consumer.committed, [tp], self.connect_timeout_s), where
-            )
-            if committed.offset >= 0:
-                return int(committed.offset)
-        if self._start_offset == confluent_kafka.OFFSET_BEGINNING:
+        at = self._assigned_at.get((topic, partition))
+        if at is not None and at >= 0:
+            return at
+        if at is None:
+            # Nothing fetched or sought yet: the committed offset, else the reset policy.
+            if self.group_id is not None:
+                (committed,) = await self._in_lane(
+                    functools.partial(consumer.committed, [tp], self.connect_timeout_s), where
+                )
+                if committed.offset >= 0:
+                    return int(committed.offset)
+            at = self._start_offset
+        if at == confluent_kafka.OFFSET_BEGINNING:
             low, _high = await self._in_lane(
                 functools.partial(
                     consumer.get_watermark_offsets, tp, self.connect_timeout_s, False
@@ -263,7 +298,10 @@ class ConfluentConsumerClient:
         pairs, topics = self._wanted_pairs, self._wanted_topics
         if pairs is not None:
             offset = confluent_kafka.OFFSET_INVALID if self.group_id else self._start_offset
-            wanted = [TopicPartition(t, p, offset) for t, p in sorted(pairs)]
+            # Offsets sought before the assignment reached librdkafka apply from the start.
+            sought = {pair: at for pair, at in self._assigned_at.items() if pair in pairs}
+            wanted = [TopicPartition(t, p, sought.get((t, p), offset)) for t, p in sorted(pairs)]
+            self._assigned_at = sought
             await self._in_lane(functools.partial(self._reassign, consumer, wanted), "assigning")
             self._refresh_at = float("inf")
         elif self.group_id is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import os
 import sys
 import traceback
@@ -95,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``dq-sdk`` with ``argv`` (default: the process arguments); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     state.debug = "--debug" in args
+    # aiokafka logs (with tracebacks) what dq-sdk then reports as one error line.
+    logging.getLogger("aiokafka").setLevel(logging.DEBUG if state.debug else logging.CRITICAL)
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="dq-sdk", standalone_mode=False)

@@ -83,7 +83,7 @@ def preview(value: object) -> RenderableType:
                 table.add_row(*_stats_row(name, value[name]))
             return table
         table = _stats_table("array")
-        table.add_row(*_stats_row("", value))
+        table.add_row(*_stats_row("value", value))
         return table
     if _is_dataset(value):
         sizes = ", ".join(f"{k}: {v}" for k, v in value.sizes.items())

@@ -247,9 +247,8 @@ class _Reader:
             await stream.seek_to_time(start.time)
         elif start.offset is not None:
             marks = await stream.high_watermarks(max_age_s=0.0)
-            for pair, mark in marks.items():
-                # Past the end means "from the next new message", as kcat does.
-                await stream.seek(pair, min(start.offset, mark))
+            # Past the end means "from the next new message", as kcat does.
+            await stream.seek_many({pair: min(start.offset, mark) for pair, mark in marks.items()})
 
     async def run(self, printer: _Printer) -> None:
         pairs = await self._pairs()
