@@ -458,8 +458,7 @@ def _checked_partition(partition: object) -> tuple[str, int]:
 def _checked_offset(topic: str, number: int, offset: object) -> int:
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise ValueError(
-            f"offset for partition {number} of topic {topic!r} must be an int >= 0, "
-            f"not {offset!r}"
+            f"offset for partition {number} of topic {topic!r} must be an int >= 0, not {offset!r}"
         )
     return offset
 

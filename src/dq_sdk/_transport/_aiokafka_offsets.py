@@ -63,7 +63,9 @@ async def read_high_watermarks(
                 f"within {timeout_s:g} s"
             )
         await guarded(
-            consumer.getmany(*wanted, timeout_ms=100), "reading high-water marks", bootstrap=bootstrap
+            consumer.getmany(*wanted, timeout_ms=100),
+            "reading high-water marks",
+            bootstrap=bootstrap,
         )
 
 

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 import confluent_kafka
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewPartitions, NewTopic
 
 from .._exceptions import KafkaError, UnsupportedByBrokerError
 from ._base import GroupInfo, GroupMember, TopicInfo, split_options
@@ -38,7 +39,7 @@ class ConfluentAdminClient:
         self._config = {
             k: v
             for k, v in config.items()
-            if k == "bootstrap.servers"
+            if k in ("bootstrap.servers", "logger")
             or k.startswith(("security.", "sasl.", "ssl.", "client.", "socket.", "metadata."))
         }
         self._admin: AdminClient | None = None
@@ -138,7 +139,9 @@ class ConfluentAdminClient:
                     continue
                 problems.append(f"{name!r}: {error.str() if error is not None else exc}")
         if problems:
-            raise KafkaError(f"{verb} topics failed against {self.bootstrap!r}: " + "; ".join(problems))
+            raise KafkaError(
+                f"{verb} topics failed against {self.bootstrap!r}: " + "; ".join(problems)
+            )
 
     async def list_groups(self) -> list[str]:
         result = await self._wait(
@@ -155,9 +158,7 @@ class ConfluentAdminClient:
         )
         described = []
         for group_id in group_ids:
-            found = await self._wait(
-                futures[group_id], f"describing consumer group {group_id!r}"
-            )
+            found = await self._wait(futures[group_id], f"describing consumer group {group_id!r}")
             state = getattr(found.state, "name", str(found.state))
             described.append(
                 GroupInfo(
@@ -174,7 +175,9 @@ class ConfluentAdminClient:
                             partitions=tuple(
                                 sorted(
                                     (tp.topic, tp.partition)
-                                    for tp in (m.assignment.topic_partitions if m.assignment else [])
+                                    for tp in (
+                                        m.assignment.topic_partitions if m.assignment else []
+                                    )
                                 )
                             ),
                         )
@@ -208,3 +211,8 @@ _STATES = {
     "COMPLETING_REBALANCING": "CompletingRebalance",
     "UNKNOWN": "Unknown",
 }
+
+
+def _assigned(assignment: Any) -> tuple[tuple[str, int], ...]:
+    listed = assignment.topic_partitions if assignment is not None else []
+    return tuple(sorted((str(tp.topic), int(tp.partition)) for tp in listed))

@@ -25,17 +25,15 @@ __all__ = ["cached_high_watermark", "probe_high_watermarks"]
 def cached_high_watermark(consumer: confluent_kafka.Consumer, topic: str, partition: int) -> int:
     """The high-water mark from the last Fetch response, or -1 when none came yet."""
     try:
-        _low, high = consumer.get_watermark_offsets(
-            TopicPartition(topic, partition), cached=True
-        )
+        _low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
     except KafkaException:
         return -1
     return int(high) if high is not None and high >= 0 else -1
 
 
-def _probe(config: Mapping[str, Any], pairs: list[tuple[str, int]], timeout_s: float) -> dict[
-    tuple[str, int], int
-]:
+def _probe(
+    config: Mapping[str, Any], pairs: list[tuple[str, int]], timeout_s: float
+) -> dict[tuple[str, int], int]:
     probe_config = {
         k: v
         for k, v in config.items()

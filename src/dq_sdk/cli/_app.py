@@ -15,7 +15,6 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-import click
 import typer
 
 from .._exceptions import DQError
@@ -97,25 +96,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     state.debug = "--debug" in args
     # aiokafka logs (with tracebacks) what dq-sdk then reports as one error line.
-    logging.getLogger("aiokafka").setLevel(logging.DEBUG if state.debug else logging.CRITICAL)
+    # aiokafka and librdkafka log (aiokafka with tracebacks) what dq-sdk then reports as one
+    # error line; --debug shows them.
+    for noisy in ("aiokafka", "dq_sdk.librdkafka"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if state.debug else logging.CRITICAL)
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="dq-sdk", standalone_mode=False)
         sys.stdout.flush()
         return result if isinstance(result, int) else 0
-    except click.exceptions.NoArgsIsHelpError as exc:
-        # `dq-sdk topics` alone: the group's help, as with --help.
-        click.echo(exc.ctx.get_help())
-        return 0
-    except click.UsageError as exc:
-        where = exc.ctx.command_path if exc.ctx is not None else "dq-sdk"
-        return _fail(f"{exc.format_message()} (see {where} --help)", 2, exc)
-    except click.ClickException as exc:  # e.g. a file that cannot be opened
-        return _fail(exc.format_message(), exc.exit_code, exc)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except (click.Abort, KeyboardInterrupt) as exc:
+    except (typer.Abort, KeyboardInterrupt) as exc:
         return _fail("interrupted", 130, exc)
+    except typer.TyperException as exc:  # click's errors, as typer vendors it
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            print(ctx.get_help())  # `dq-sdk topics` alone: the group's help
+            return 0
+        code = int(getattr(exc, "exit_code", 1))
+        message = exc.format_message()
+        if code == 2:
+            message += f" (see {ctx.command_path if ctx is not None else 'dq-sdk'} --help)"
+        return _fail(message, code, exc)
     except CliError as exc:
         return _fail(str(exc), exc.exit_code, exc)
     except DQError as exc:
@@ -127,8 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except Exception as exc:
         # A bug of ours: still one line, with the way to see more.
-        return _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
-                     1, exc)
+        return _fail(
+            f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)", 1, exc
+        )
 
 
 if __name__ == "__main__":

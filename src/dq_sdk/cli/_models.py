@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._message import WireMessage
 from .._models import StructuredArray
 from .._models._structured import StructuredRow
 from ..schemas import MetricPayload, PointingNumpyArray, PointingTable
 from ._common import UsageError
 
-__all__ = ["MODELS", "model_for_schema", "model_named", "wire_model"]
+__all__ = ["MODELS", "array_of", "model_for_schema", "model_named", "wire_model"]
 
 #: Every generated message model, by name.
 MODELS: dict[str, type[WireMessage]] = {
@@ -36,6 +38,11 @@ def model_for_schema(schema_id: str) -> type[WireMessage] | None:
 def wire_model(model: type[WireMessage]) -> type[WireMessage]:
     """What a message of ``model`` is read as: a row model's messages are whole arrays."""
     if isinstance(model, type) and issubclass(model, StructuredRow):
-        wrapped: type[WireMessage] = StructuredArray[model]
-        return wrapped
+        return array_of(model)
     return model
+
+
+def array_of(row: type[StructuredRow]) -> type[StructuredArray[Any]]:
+    """``StructuredArray[row]`` for a row model known only at run time."""
+    made: type[StructuredArray[Any]] = StructuredArray.__class_getitem__(row)
+    return made

@@ -9,7 +9,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 from rich.console import Group, RenderableType
@@ -59,7 +59,12 @@ def _stats_row(name: str, array: np.ndarray[Any, Any]) -> list[str]:
         str(array.dtype),
         shape,
         *(
-            (_number(stats["min"]), _number(stats["max"]), _number(stats["mean"]), str(stats["nan"]))
+            (
+                _number(stats["min"]),
+                _number(stats["max"]),
+                _number(stats["mean"]),
+                str(stats["nan"]),
+            )
             if numeric
             else ("-", "-", "-", "-")
         ),
@@ -68,8 +73,18 @@ def _stats_row(name: str, array: np.ndarray[Any, Any]) -> list[str]:
 
 def _stats_table(title: str) -> Table:
     table = Table(
-        "field", "dtype", "shape", "min", "max", "mean", "NaN", box=None, title=title,
-        title_justify="left", header_style="bold", title_style="",
+        "field",
+        "dtype",
+        "shape",
+        "min",
+        "max",
+        "mean",
+        "NaN",
+        box=None,
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        title_style="",
     )
     return table
 
@@ -116,7 +131,10 @@ def _summarise(value: object, path: str, arrays: list[tuple[str, np.ndarray[Any,
         arrays.append((path or "value", value))
         return f"<array {value.dtype} {'x'.join(map(str, value.shape))}>"
     if isinstance(value, Mapping):
-        return {str(k): _summarise(v, f"{path}.{k}" if path else str(k), arrays) for k, v in value.items()}
+        return {
+            str(k): _summarise(v, f"{path}.{k}" if path else str(k), arrays)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         if len(value) > 16 and all(isinstance(v, int | float) for v in value):
             arrays.append((path or "value", np.asarray(value, dtype=np.float64)))
@@ -125,7 +143,7 @@ def _summarise(value: object, path: str, arrays: list[tuple[str, np.ndarray[Any,
     return json_value(value)
 
 
-def _is_dataset(value: object) -> Any:
+def _is_dataset(value: object) -> TypeGuard[Any]:
     return type(value).__name__ == "Dataset" and hasattr(value, "data_vars")
 
 
@@ -143,7 +161,11 @@ def json_value(value: object) -> Any:
         if value.dtype.kind in "fc":
             return _clean(value.tolist())
         if value.dtype.kind in "mM":
-            return _clean(np.datetime_as_string(value).tolist() if value.dtype.kind == "M" else value.astype(str).tolist())
+            return _clean(
+                np.datetime_as_string(value).tolist()
+                if value.dtype.kind == "M"
+                else value.astype(str).tolist()
+            )
         return _clean(value.tolist())
     if isinstance(value, np.generic):
         return json_value(value.item())

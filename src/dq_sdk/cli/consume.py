@@ -14,7 +14,6 @@ import typer
 from rich.console import Group
 from rich.text import Text
 
-from .. import _headers
 from .._admin import Admin
 from .._exceptions import DQError
 from .._message import WireMessage
@@ -23,8 +22,8 @@ from ..codecs import Encoding
 from ._common import (
     BootstrapOption,
     CliError,
-    ConnectTimeoutOption,
     Connection,
+    ConnectTimeoutOption,
     DebugOption,
     Transport,
     TransportOption,
@@ -175,11 +174,15 @@ class _Printer:
         if self.output is OutputFormat.json:
             print(json.dumps(_json_object(record, decoded), ensure_ascii=False), flush=True)
             return
-        kind = decoded.model or decoded.encoding or ("text" if isinstance(decoded.value, str)
-                                                     else "bytes")
+        kind = (
+            decoded.model
+            or decoded.encoding
+            or ("text" if isinstance(decoded.value, str) else "bytes")
+        )
         key = "" if record.key is None else f"  key={record.key.decode('utf-8', 'replace')!r}"
-        headline = Text(f"{where}  {timestamp_text(record.timestamp) or '-'}  {kind}{key}",
-                        style="bold")
+        headline = Text(
+            f"{where}  {timestamp_text(record.timestamp) or '-'}  {kind}{key}", style="bold"
+        )
         self.console.print(Group(headline, preview(decoded.value)))
         self.console.file.flush()
 
@@ -228,7 +231,9 @@ class _Reader:
             infos = {i.name: i.partitions for i in await admin.describe_topics(self.topics)}
         missing = [t for t in self.topics if t not in infos]
         if missing:
-            raise CliError(f"no such topic on {self.conn.bootstrap}: {', '.join(map(repr, missing))}")
+            raise CliError(
+                f"no such topic on {self.conn.bootstrap}: {', '.join(map(repr, missing))}"
+            )
         if self.partition is not None:
             short = [t for t in self.topics if infos[t] <= self.partition]
             if short:

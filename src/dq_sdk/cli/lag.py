@@ -14,8 +14,8 @@ from .._admin import Admin
 from ._common import (
     BootstrapOption,
     CliError,
-    ConnectTimeoutOption,
     Connection,
+    ConnectTimeoutOption,
     DebugOption,
     Transport,
     TransportOption,
@@ -91,8 +91,16 @@ def lag(
         print(json.dumps({"group": group, "partitions": [asdict(r) for r in rows], "total": total}))
         return
     table = Table(
-        "topic", "partition", "committed", "high-water", "lag", box=None, header_style="bold",
-        title=f"group {group}", title_justify="left", title_style="",
+        "topic",
+        "partition",
+        "committed",
+        "high-water",
+        "lag",
+        box=None,
+        header_style="bold",
+        title=f"group {group}",
+        title_justify="left",
+        title_style="",
     )
     for r in rows:
         table.add_row(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import sys
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -20,7 +21,7 @@ from .._exceptions import DQError, MessageValidationError, SchemaIssue
 from .._message import WireMessage
 from .._models._base import issues_from_pydantic
 from .._models._dataset import DatasetMessage, require_xarray
-from .._models._structured import StructuredArray, StructuredRow
+from .._models._structured import StructuredRow
 from .._producer import Publisher, describing_headers
 from .._transport import RecordMetadata
 from ..codecs import Encoding, encode
@@ -36,7 +37,7 @@ from ._common import (
     run,
     topics_or_url,
 )
-from ._models import model_named
+from ._models import array_of, model_named
 
 __all__ = ["line_value", "model_value", "produce"]
 
@@ -85,10 +86,24 @@ def _dataset(parsed: object) -> object:
     xarray = require_xarray("sending xarray Datasets")
     if not isinstance(parsed, dict):
         raise LineError("an xarray Dataset line is a JSON object in Dataset.to_dict() form")
+    for group in ("coords", "data_vars"):
+        for variable in (parsed.get(group) or {}).values():
+            if isinstance(variable, dict) and _has_null(variable.get("data")):
+                # null is how dq-sdk writes NaN in JSON (consume --format json): read it back.
+                try:
+                    variable["data"] = np.asarray(variable["data"], dtype=np.float64)
+                except (TypeError, ValueError):
+                    pass  # not numbers: left for xarray and the codec to refuse clearly
     try:
         return xarray.Dataset.from_dict(parsed)
     except (ValueError, KeyError, TypeError) as exc:
         raise LineError(f"not a Dataset in Dataset.to_dict() form: {exc}") from None
+
+
+def _has_null(data: object) -> bool:
+    if isinstance(data, list):
+        return any(_has_null(item) for item in data)
+    return data is None
 
 
 def _issue_text(issue: SchemaIssue) -> str:
@@ -112,8 +127,11 @@ def model_value(parsed: object, model: type[WireMessage]) -> object:
             built, issues = [], []
             for index, row in enumerate(rows):
                 if not isinstance(row, dict):
-                    issues.append(SchemaIssue(f"[{index}]", "a row is a JSON object",
-                                              type(row).__name__, "object"))
+                    issues.append(
+                        SchemaIssue(
+                            f"[{index}]", "a row is a JSON object", type(row).__name__, "object"
+                        )
+                    )
                     continue
                 try:
                     built.append(model.model_validate(row))
@@ -125,7 +143,7 @@ def model_value(parsed: object, model: type[WireMessage]) -> object:
                     )
             if issues:
                 raise LineError(_issues_text(name, issues))
-            return StructuredArray[model].from_rows(built).to_wire()
+            return array_of(model).from_rows(built).to_wire()
         if isinstance(model, type) and issubclass(model, DatasetMessage):
             return model.from_wire(_dataset(parsed)).to_wire()
         return model.from_wire(parsed).to_wire()
@@ -151,9 +169,10 @@ def _file_value(path: Path, model: type[WireMessage] | None) -> object:
     if not (isinstance(model, type) and issubclass(model, StructuredRow)):
         raise UsageError(f"--file takes an array; --model {model.__name__} is not an array model")
     try:
-        return StructuredArray[model].from_wire(array).to_wire()
+        return array_of(model).from_wire(array).to_wire()
     except MessageValidationError as exc:
-        raise CliError(f"--file {str(path)!r}: " + _issues_text(model.__name__, list(exc.issues)))
+        problems = _issues_text(model.__name__, list(exc.issues))
+        raise CliError(f"--file {str(path)!r}: {problems}") from None
 
 
 def produce(
@@ -161,7 +180,8 @@ def produce(
     encoding: Annotated[
         Encoding | None,
         typer.Option(
-            "--encoding", "-e",
+            "--encoding",
+            "-e",
             help="How to encode each line [default: utf-8; npy with --file].",
             show_default=False,
         ),
@@ -210,8 +230,9 @@ def produce(
 
     started = time.perf_counter()
     sent, size, bad = run(
-        _send(conn.bootstrap, conn.options(), target, values, wire_encoding, key, headers,
-              partition)
+        _send(
+            conn.bootstrap, conn.options(), target, values, wire_encoding, key, headers, partition
+        )
     )
     elapsed = max(time.perf_counter() - started, 1e-9)
     print(
@@ -228,7 +249,7 @@ async def _stdin_lines() -> AsyncIterator[bytes]:
     """stdin's lines as they come: read in a thread, so deliveries go on while it waits."""
     buffered = b""
     while True:
-        chunk = await asyncio.to_thread(sys.stdin.buffer.read1, 1 << 16)
+        chunk = await asyncio.to_thread(os.read, sys.stdin.fileno(), 1 << 16)
         if not chunk:
             break
         buffered += chunk
@@ -310,4 +331,3 @@ async def _send(
     finally:
         await publisher.stop()
     return sent, size, bad
-

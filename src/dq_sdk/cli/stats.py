@@ -17,8 +17,8 @@ from .._admin import Admin
 from ._common import (
     BootstrapOption,
     CliError,
-    ConnectTimeoutOption,
     Connection,
+    ConnectTimeoutOption,
     DebugOption,
     Transport,
     TransportOption,
@@ -117,16 +117,20 @@ async def _watch(
                         topic_pairs = [p for p in pairs if p[0] == topic]
                         arrived = sum(marks[p] - previous.get(p, marks[p]) for p in topic_pairs)
                         behind = (
-                            sum(max(0, marks[p] - committed[p]) for p in topic_pairs
-                                if p in committed)
+                            sum(
+                                max(0, marks[p] - committed[p])
+                                for p in topic_pairs
+                                if p in committed
+                            )
                             if group
                             else None
                         )
                         rows.append(
                             {
                                 "topic": topic,
-                                "msg_per_s": round(max(arrived, windows[topic].messages)
-                                                   / elapsed, 1),
+                                "msg_per_s": round(
+                                    max(arrived, windows[topic].messages) / elapsed, 1
+                                ),
                                 "mib_per_s": round(windows[topic].size / 2**20 / elapsed, 3),
                                 "lag": behind,
                             }
@@ -157,12 +161,23 @@ class _Display:
 
     def _table(self, rows: list[dict[str, object]]) -> Table:
         lag_title = f"lag ({self.group})" if self.group else "lag"
-        table = Table("topic", "msg/s", "MiB/s", lag_title, header_style="bold",
-                      caption="Ctrl-C stops", caption_justify="left")
+        table = Table(
+            "topic",
+            "msg/s",
+            "MiB/s",
+            lag_title,
+            header_style="bold",
+            caption="Ctrl-C stops",
+            caption_justify="left",
+        )
         for row in rows:
             lag = row["lag"]
-            table.add_row(str(row["topic"]), f"{row['msg_per_s']:.1f}",
-                          f"{row['mib_per_s']:.3f}", "-" if lag is None else str(lag))
+            table.add_row(
+                str(row["topic"]),
+                f"{row['msg_per_s']:.1f}",
+                f"{row['mib_per_s']:.3f}",
+                "-" if lag is None else str(lag),
+            )
         return table
 
     def update(self, rows: list[dict[str, object]]) -> None:

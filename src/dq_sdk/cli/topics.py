@@ -14,8 +14,8 @@ from .._admin import Admin
 from ._common import (
     BootstrapOption,
     CliError,
-    ConnectTimeoutOption,
     Connection,
+    ConnectTimeoutOption,
     DebugOption,
     Transport,
     TransportOption,
