@@ -30,17 +30,18 @@ def timestamp_text(timestamp_ms: int) -> str | None:
 
 
 def array_stats(array: np.ndarray[Any, Any]) -> dict[str, Any]:
-    """min / max / mean over the finite values and the NaN count of a numeric array."""
+    """min / max / mean over the values that are not NaN (an infinity shows), and the NaN
+    count, of a numeric array."""
     stats: dict[str, Any] = {"min": None, "max": None, "mean": None, "nan": 0}
     if array.dtype.kind in "biuf" and array.size:
         values = array.astype(np.float64, copy=False)
         nan = np.isnan(values)
         stats["nan"] = int(nan.sum())
-        finite = values[~nan]
-        if finite.size:
-            stats.update(
-                min=float(finite.min()), max=float(finite.max()), mean=float(finite.mean())
-            )
+        present = values[~nan]
+        if present.size:
+            with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in the mean
+                mean = float(present.mean())
+            stats.update(min=float(present.min()), max=float(present.max()), mean=mean)
     elif array.dtype.kind == "c" and array.size:
         stats["nan"] = int(np.isnan(array).sum())
     return stats
@@ -175,12 +176,12 @@ def json_value(value: object) -> Any:
         return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
+    if _is_dataset(value):  # before Mapping: a Dataset is one
+        return json_value(value.to_dict(data="list"))
     if isinstance(value, Mapping):
         return {str(k): json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_value(v) for v in value]
-    if _is_dataset(value):
-        return json_value(value.to_dict(data="list"))
     return str(value)
 
 

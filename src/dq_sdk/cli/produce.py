@@ -4,6 +4,7 @@ and models), or one ``.npy`` array from ``--file``; invalid lines are reported a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -90,10 +91,9 @@ def _dataset(parsed: object) -> object:
         for variable in (parsed.get(group) or {}).values():
             if isinstance(variable, dict) and _has_null(variable.get("data")):
                 # null is how dq-sdk writes NaN in JSON (consume --format json): read it back.
-                try:
+                # Not numbers: left as they are, for xarray and the codec to refuse clearly.
+                with contextlib.suppress(TypeError, ValueError):
                     variable["data"] = np.asarray(variable["data"], dtype=np.float64)
-                except (TypeError, ValueError):
-                    pass  # not numbers: left for xarray and the codec to refuse clearly
     try:
         return xarray.Dataset.from_dict(parsed)
     except (ValueError, KeyError, TypeError) as exc:
