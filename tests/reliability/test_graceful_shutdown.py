@@ -154,7 +154,7 @@ def test_ctrl_c_in_the_demo_loses_nothing(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "dq_sdk._cli",
+                "dq_sdk.cli",
                 "demo",
                 "--bootstrap",
                 broker.bootstrap,

@@ -61,7 +61,7 @@ def test_missing_broker_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_cli_broker_runs_in_foreground_until_interrupted() -> None:
-    cli = [sys.executable, "-m", "dq_sdk._cli", "broker"]
+    cli = [sys.executable, "-m", "dq_sdk.cli", "broker"]
     process = subprocess.Popen(cli, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

@@ -85,6 +85,8 @@ class ConfluentConsumerClient:
         self._assigned: set[tuple[str, int]] = set()
         # Offsets a manual assignment was last given (by assign or seek), per partition.
         self._assigned_at: dict[tuple[str, int], int] = {}
+        # Offsets sought and not yet reached by a message, per partition (see seek).
+        self._sought: dict[tuple[str, int], int] = {}
         self._refresh_at = float("inf")
 
     async def start(self) -> None:
@@ -150,6 +152,7 @@ class ConfluentConsumerClient:
         self._wanted_topics, self._wanted_pairs = frozenset(), frozenset(partitions)
         self._assigned = set(self._wanted_pairs)
         self._assigned_at = {}
+        self._sought = {}
         self._dirty = True
 
     def has_topics(self) -> bool:
@@ -188,6 +191,9 @@ class ConfluentConsumerClient:
         where = f"seeking to {dict(offsets)!r}"
         for (topic, partition), offset in offsets.items():
             target = TopicPartition(topic, partition, offset)
+            # librdkafka's position() says where the application last was until a message
+            # from the new offset arrives: remember it until then.
+            self._sought[(topic, partition)] = offset
             try:
                 # librdkafka's seek discards what was fetched for the old offset.
                 await self._in_lane(functools.partial(consumer.seek, target), where)
@@ -229,10 +235,13 @@ class ConfluentConsumerClient:
         consumer = await self._applied()
         tp = TopicPartition(topic, partition)
         where = f"reading the position in partition {partition} of topic {topic!r}"
+        sought = self._sought.get((topic, partition))
+        if sought is not None and sought >= 0:
+            return sought
         (found,) = await self._in_lane(functools.partial(consumer.position, [tp]), where)
-        if found.offset >= 0:
+        if found.offset >= 0 and sought is None:
             return int(found.offset)
-        at = self._assigned_at.get((topic, partition))
+        at = sought if sought is not None else self._assigned_at.get((topic, partition))
         if at is not None and at >= 0:
             return at
         if at is None:
@@ -425,6 +434,9 @@ class ConfluentConsumerClient:
                     pairs,
                 )
             )
+        if self._sought:
+            for record in records:
+                self._sought.pop((record.topic, record.partition), None)
         return records
 
     def _on_error(self, error: LibKafkaError) -> None:
