@@ -13,6 +13,7 @@ Codecs are public on their own in :mod:`dq_sdk.codecs`; test helpers in :mod:`dq
 from importlib.metadata import PackageNotFoundError, version
 
 from ._admin import Admin, GroupInfo, GroupMember, TopicInfo, TopicSpec
+from ._batches import RowBatch
 from ._consumer import Consumer, Received
 from ._exceptions import (
     BrokerUnavailableError,
@@ -28,6 +29,7 @@ from ._exceptions import (
     MissingDependencyError,
     SchemaIssue,
     SchemaMismatchError,
+    SchemaToolError,
     UnsupportedByBrokerError,
 )
 from ._message import WireMessage
@@ -67,8 +69,10 @@ __all__ = [
     "Producer",
     "Received",
     "RecordMetadata",
+    "RowBatch",
     "SchemaIssue",
     "SchemaMismatchError",
+    "SchemaToolError",
     "StructuredArray",
     "TopicInfo",
     "TopicSpec",

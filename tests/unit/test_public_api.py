@@ -12,7 +12,8 @@ import dq_sdk
 
 
 @pytest.mark.parametrize(
-    "module_name", ["dq_sdk", "dq_sdk.codecs", "dq_sdk.schemas", "dq_sdk.testing"]
+    "module_name",
+    ["dq_sdk", "dq_sdk.codecs", "dq_sdk.schemas", "dq_sdk.schema_tools", "dq_sdk.testing"],
 )
 def test_all_is_sorted_complete_and_importable(module_name: str) -> None:
     module = importlib.import_module(module_name)
@@ -70,7 +71,8 @@ def test_every_error_is_a_dq_error() -> None:
 
 
 @pytest.mark.parametrize(
-    "module_name", ["dq_sdk", "dq_sdk.codecs", "dq_sdk.schemas", "dq_sdk.testing"]
+    "module_name",
+    ["dq_sdk", "dq_sdk.codecs", "dq_sdk.schemas", "dq_sdk.schema_tools", "dq_sdk.testing"],
 )
 def test_api_reference_names_every_public_name(module_name: str) -> None:
     from pathlib import Path
