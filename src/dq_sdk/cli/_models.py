@@ -5,18 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import schemas
 from .._message import WireMessage
 from .._models import StructuredArray
+from .._models._base import Message
 from .._models._structured import StructuredRow
-from ..schemas import MetricPayload, PointingNumpyArray, PointingTable
 from ._common import UsageError
 
 __all__ = ["MODELS", "array_of", "model_for_schema", "model_named", "wire_model"]
 
-#: Every generated message model, by name.
-MODELS: dict[str, type[WireMessage]] = {
-    model.__name__: model for model in (PointingNumpyArray, PointingTable, MetricPayload)
-}
+
+def _generated_models() -> dict[str, type[WireMessage]]:
+    found: dict[str, type[WireMessage]] = {}
+    for name in schemas.__all__:
+        value = getattr(schemas, name)
+        if isinstance(value, type) and issubclass(value, Message) and "schema_id" in dir(value):
+            found[name] = value
+    return found
+
+
+#: Every generated message model (``dq_sdk.schemas``), by class name.
+MODELS: dict[str, type[WireMessage]] = _generated_models()
 
 
 def model_named(name: str) -> type[WireMessage]:
