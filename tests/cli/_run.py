@@ -37,6 +37,8 @@ def cli_env(bootstrap: str | None, extra: Mapping[str, str] | None = None) -> di
     if bootstrap is not None:
         env["DQ_SDK_BOOTSTRAP"] = bootstrap
     env["COLUMNS"] = "200"
+    # The shared test machine can be slow to answer; a dead address still fails at once.
+    env["DQ_SDK_CONNECT_TIMEOUT"] = "60"
     env.update(extra or {})
     return env
 

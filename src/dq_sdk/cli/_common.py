@@ -106,6 +106,7 @@ ConnectTimeoutOption = Annotated[
     typer.Option(
         "--connect-timeout",
         min=0.1,
+        envvar="DQ_SDK_CONNECT_TIMEOUT",
         help="Seconds to wait for the broker before reporting it unreachable.",
     ),
 ]
