@@ -18,6 +18,7 @@ from ._consumer import Consumer, Received
 from ._exceptions import (
     BrokerUnavailableError,
     CodecError,
+    CommitFailedError,
     ConsumerStoppedError,
     DecodeError,
     DQError,
@@ -36,6 +37,7 @@ from ._message import WireMessage
 from ._models import StructuredArray
 from ._policy import OnError
 from ._producer import Producer
+from ._run import run
 from ._transport import RecordMetadata
 from .codecs import Encoding
 from .dataqueues import DataQueueAdmin, DataQueueConsumer, DataQueueProducer
@@ -49,6 +51,7 @@ __all__ = [
     "Admin",
     "BrokerUnavailableError",
     "CodecError",
+    "CommitFailedError",
     "Consumer",
     "ConsumerStoppedError",
     "DQError",
@@ -78,5 +81,6 @@ __all__ = [
     "TopicSpec",
     "UnsupportedByBrokerError",
     "WireMessage",
+    "run",
     "__version__",
 ]

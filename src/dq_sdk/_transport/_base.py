@@ -4,7 +4,7 @@ producers and consumers are written against, and option handling. No Kafka libra
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -14,12 +14,15 @@ __all__ = [
     "ConsumerClient",
     "GroupInfo",
     "GroupMember",
+    "Partition",
     "Headers",
     "ProducerClient",
     "Record",
+    "RebalanceListener",
     "RecordMetadata",
     "TopicInfo",
     "TransportName",
+    "listed",
     "split_options",
     "uses_sasl",
     "when_all",
@@ -36,6 +39,8 @@ TransportName = Literal["aiokafka", "confluent"]
 DEFAULT_CONNECT_TIMEOUT_S = 15.0
 
 Headers = Sequence[tuple[str, bytes]]
+#: A (topic, partition) pair.
+Partition = tuple[str, int]
 
 
 class RecordMetadata(Protocol):
@@ -96,6 +101,16 @@ class GroupInfo:
     protocol_type: str
     protocol: str
     members: tuple[GroupMember, ...]
+
+
+def listed(partitions: Iterable[Partition] | Mapping[Partition, int]) -> str:
+    """``topic[0, 2], other[1]``, or with offsets ``topic[0]@12``: for log lines and errors."""
+    if isinstance(partitions, Mapping):
+        return ", ".join(f"{t}[{p}]@{o}" for (t, p), o in sorted(partitions.items())) or "none"
+    by_topic: dict[str, list[int]] = {}
+    for topic, partition in sorted(partitions):
+        by_topic.setdefault(topic, []).append(partition)
+    return ", ".join(f"{t}{sorted(ps)}" for t, ps in by_topic.items()) or "none"
 
 
 def uses_sasl(kafka_options: Mapping[str, Any]) -> bool:
@@ -186,11 +201,36 @@ def when_all(
     return outer
 
 
+class RebalanceListener(Protocol):
+    """What a consumer client tells its owner when the group takes partitions away or gives
+    some. The client commits what ``revoke`` returns before the partitions go, and never
+    commits for a partition it does not hold."""
+
+    async def settle(self, partitions: Collection[Partition], timeout_s: float) -> None:
+        """Partitions are about to be revoked: wait up to ``timeout_s`` for the application to
+        finish the message in hand if it is from one of them. Only for clients whose
+        rebalances run in the background (aiokafka); librdkafka's run between messages."""
+        ...
+
+    def revoke(self, partitions: Collection[Partition]) -> dict[Partition, int]:
+        """These partitions go: forget their fetched records; return (and forget) the
+        processed offsets to commit for them now."""
+        ...
+
+    def assign(self, partitions: Collection[Partition]) -> None:
+        """These partitions are now held."""
+        ...
+
+
 class ConsumerClient(Protocol):
     """What the consumers need from a transport's consumer."""
 
     bootstrap: str
     group_id: str | None
+
+    def listen(self, listener: RebalanceListener) -> None:
+        """Tell ``listener`` about revocations and assignments (call before ``start``)."""
+        ...
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
@@ -200,6 +240,10 @@ class ConsumerClient(Protocol):
     async def fetch(self, timeout_ms: int, max_records: int | None = None) -> list[Record]: ...
     async def commit(self, offsets: Mapping[tuple[str, int], int] | None = None) -> None: ...
     def assignment(self) -> list[tuple[str, int]]: ...
+    def highwater(self, topic: str, partition: int) -> int | None:
+        """The partition's high-water mark as last fetched (no request), else ``None``."""
+        ...
+
     # Positions and offsets (the seek/lag API of the consumers).
     async def seek(self, offsets: Mapping[tuple[str, int], int]) -> None: ...
     async def seek_to_beginning(self, pairs: Iterable[tuple[str, int]] = ()) -> None: ...

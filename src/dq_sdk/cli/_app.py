@@ -7,8 +7,6 @@ argument or option), 130 Ctrl-C, 141 the reader of our output went away (``| hea
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import os
 import sys
@@ -18,8 +16,9 @@ from collections.abc import Sequence
 import typer
 
 from .._exceptions import DQError
-from . import broker, consume, demo, lag, produce, stats, topics
+from . import asyncapi, broker, consume, demo, lag, produce, schemas, stats, topics
 from ._common import CliError, DebugOption, state
+from .view import view
 
 __all__ = ["app", "main"]
 
@@ -64,24 +63,9 @@ app.command("stats")(stats.stats)
 app.command("broker")(broker.broker)
 app.command("demo")(demo.demo)
 
-#: Command modules written on other branches; registered when present. A module gives either
-#: ``app`` (a ``typer.Typer`` group) or ``command`` (a function).
-_OPTIONAL = ("schemas", "asyncapi", "view")
-
-
-def _register_optional() -> None:
-    for name in _OPTIONAL:
-        if importlib.util.find_spec(f"{__package__}.{name}") is None:
-            continue
-        module = importlib.import_module(f"{__package__}.{name}")
-        group = getattr(module, "app", None)
-        if isinstance(group, typer.Typer):
-            app.add_typer(group, name=name)
-        else:
-            app.command(name)(module.command)
-
-
-_register_optional()
+app.add_typer(schemas.app, name="schemas")
+app.command("asyncapi")(asyncapi.command)
+app.command("view")(view)
 
 
 def _fail(message: str, code: int, error: BaseException | None = None) -> int:

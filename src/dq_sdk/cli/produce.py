@@ -19,11 +19,12 @@ import typer
 from pydantic import ValidationError
 
 from .._exceptions import DQError, MessageValidationError, SchemaIssue
+from .._headers import describing_headers
 from .._message import WireMessage
 from .._models._base import issues_from_pydantic
 from .._models._dataset import DatasetMessage, require_xarray
 from .._models._structured import StructuredRow
-from .._producer import Publisher, describing_headers
+from .._producer import Publisher
 from .._transport import RecordMetadata
 from ..codecs import Encoding, encode
 from ._common import (
