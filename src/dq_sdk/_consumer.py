@@ -154,7 +154,9 @@ class Subscriber:
     def _drop_buffered(self, pairs: set[tuple[str, int]]) -> None:
         """Forget records fetched before a seek: the next one must come from the new offset."""
         if any((r.topic, r.partition) in pairs for r in self._buffer):
-            self._buffer = deque(r for r in self._buffer if (r.topic, r.partition) not in pairs)
+            kept = [r for r in self._buffer if (r.topic, r.partition) not in pairs]
+            self._buffer.clear()  # in place: other methods may hold the deque
+            self._buffer.extend(kept)
 
     async def seek(self, offsets: dict[tuple[str, int], int]) -> None:
         self._require_started("seek")
