@@ -26,7 +26,13 @@ import numpy as np
 from . import _headers
 from ._batches import RowBatch, RowLayout, fast_rows, join_rows, row_layout
 from ._chunking import Reassembler
-from ._exceptions import CommitFailedError, ConsumerStoppedError, DQError, SchemaMismatchError
+from ._exceptions import (
+    CommitFailedError,
+    ConsumerStoppedError,
+    DQError,
+    ReceiveTimeoutError,
+    SchemaMismatchError,
+)
 from ._headers import CHUNK_ID, model_headers
 from ._message import WireMessage
 from ._models._structured import StructuredArray, StructuredRow
@@ -306,7 +312,7 @@ class Subscriber:
             if deadline is not None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError(f"no message within {timeout_s} s")
+                    raise ReceiveTimeoutError(f"no message within {timeout_s} s")
                 remaining_ms = max(1, min(_POLL_MS, int(remaining * 1000)))
             if not self._client.has_topics():
                 # Topics may be given later, from another task (seed: update_topics).
@@ -523,7 +529,7 @@ class MessageStream(Generic[T]):
                 await self.policy.handle_lost(lost)
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                raise TimeoutError(f"no message within {timeout_s} s")
+                raise ReceiveTimeoutError(f"no message within {timeout_s} s")
             # While a chunk set is incomplete, wake up often enough to notice it expire.
             step = remaining
             if reassembler.pending:
@@ -659,7 +665,7 @@ class Consumer(MessageStream[Received[M]]):
                 await self.policy.handle_lost(lost)
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                raise TimeoutError(f"no message within {timeout_s} s")
+                raise ReceiveTimeoutError(f"no message within {timeout_s} s")
             step = remaining
             if reassembler.pending:
                 step = _EXPIRY_CHECK_S if step is None else min(step, _EXPIRY_CHECK_S)

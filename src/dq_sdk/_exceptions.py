@@ -18,6 +18,8 @@ with its field path::
     │   ├── CommitFailedError ..... the group rebalanced before a commit: not committed
     │   └── UnsupportedByBrokerError  the broker lacks the API (e.g. CreatePartitions on tansu)
     ├── ConsumerStoppedError ...... the consumer is not running (not entered, or already left)
+    ├── ProducerStoppedError ...... the producer is not running (not entered, or already left)
+    ├── ReceiveTimeoutError (TimeoutError)  nothing arrived within ``receive(timeout_s=...)``
     └── MissingDependencyError (ImportError) ... an optional extra is not installed
 
 ``MessageValidationError`` is also a ``TypeError`` because the SKA data-queue library raised
@@ -34,6 +36,8 @@ __all__ = [
     "CodecError",
     "CommitFailedError",
     "ConsumerStoppedError",
+    "ProducerStoppedError",
+    "ReceiveTimeoutError",
     "DQError",
     "DecodeError",
     "EncodeError",
@@ -204,6 +208,16 @@ class UnsupportedByBrokerError(KafkaError):
 
 class ConsumerStoppedError(DQError):
     """The consumer is not running: enter it with ``async with`` first."""
+
+
+class ProducerStoppedError(DQError):
+    """The producer is not running: enter it with ``async with`` first."""
+
+
+class ReceiveTimeoutError(DQError, TimeoutError):
+    """Nothing arrived within the ``timeout_s`` a receive was given.
+
+    Also a built-in ``TimeoutError``, so ``except TimeoutError`` keeps working."""
 
 
 class MissingDependencyError(DQError, ImportError):

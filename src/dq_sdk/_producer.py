@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from . import _chunking, _headers
-from ._exceptions import DQError, MessageTooLargeError
+from ._exceptions import DQError, MessageTooLargeError, ProducerStoppedError
 from ._headers import describing_headers
 from ._lifecycle import StartedInContext
 from ._message import WireMessage
@@ -85,7 +85,9 @@ class Publisher:
     ) -> asyncio.Future[RecordMetadata]:
         """Check the size and hand the payload to the client's batch; await the future."""
         if not self._started:
-            raise DQError("the producer is not running: use it inside 'async with'", topic=topic)
+            raise ProducerStoppedError(
+                "the producer is not running: use it inside 'async with'", topic=topic
+            )
         raw_key = _key_bytes(key)
         size = self._client.wire_size(payload, raw_key, headers)
         if size > self._client.max_request_size:
@@ -139,7 +141,9 @@ class Publisher:
     ) -> list[RecordMetadata]:
         """The work of :meth:`publish_many`, inside its telemetry when that is on."""
         if not self._started:
-            raise DQError("the producer is not running: use it inside 'async with'", topic=topic)
+            raise ProducerStoppedError(
+                "the producer is not running: use it inside 'async with'", topic=topic
+            )
         raw_key = _key_bytes(key)
         header_list = list(headers)
         chunk_size = self.chunk_size
