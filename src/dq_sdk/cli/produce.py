@@ -22,8 +22,9 @@ from .._exceptions import DQError, MessageValidationError, SchemaIssue
 from .._headers import describing_headers
 from .._message import WireMessage
 from .._models._base import issues_from_pydantic
-from .._models._dataset import DatasetMessage, require_xarray
+from .._models._dataset import DatasetMessage
 from .._models._structured import StructuredRow
+from .._models._xarray_layout import require_xarray
 from .._producer import Publisher
 from .._transport import RecordMetadata
 from ..codecs import Encoding, encode
