@@ -12,19 +12,34 @@ committed. A crash therefore re-delivers, never skips (at-least-once).
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 from . import _headers
 from ._chunking import Reassembler
-from ._exceptions import ConsumerStoppedError, DQError, SchemaMismatchError
-from ._message import WireMessage
+from ._exceptions import ConsumerStoppedError, DQError, InvalidArgumentError, SchemaMismatchError
+from ._message import WireMessage, check_model
 from ._policy import BadMessagePolicy, OnError
 from ._producer import model_headers
+from ._settings import (
+    DEFAULT_CONNECT_TIMEOUT_S,
+    AutoOffsetReset,
+    Connection,
+    ConsumerSettings,
+    SaslMechanism,
+    SecurityProtocol,
+    check_topic,
+    checked_keywords,
+    client_options,
+    connection_from,
+    consumer_settings_from,
+    topic_list,
+)
 from ._transport import Record, TransportName, consumer_client
 from .codecs import decode
 
@@ -59,7 +74,6 @@ class Subscriber:
         *,
         topics: Iterable[str] | None,
         group_id: str | None,
-        auto_offset_reset: str,
         commit_interval_s: float = 1.0,
         max_reassembly_bytes: int = 512 * 1024 * 1024,
         chunk_timeout_s: float = 120.0,
@@ -70,13 +84,7 @@ class Subscriber:
         self.reassembler = Reassembler(max_bytes=max_reassembly_bytes, timeout_s=chunk_timeout_s)
         # We commit ourselves, after processing; aiokafka's auto-commit would commit on fetch.
         kafka_options.setdefault("enable_auto_commit", False)
-        self._client = consumer_client(
-            server,
-            transport,
-            group_id=group_id,
-            auto_offset_reset=auto_offset_reset,
-            **kafka_options,
-        )
+        self._client = consumer_client(server, transport, group_id=group_id, **kafka_options)
         self._auto_commit = bool(kafka_options["enable_auto_commit"])
         self._buffer: deque[Record] = deque()
         self._in_hand: Record | None = None
@@ -176,34 +184,42 @@ class MessageStream(Generic[T]):
 
     def __init__(
         self,
-        server: str,
+        connection: Connection,
+        settings: ConsumerSettings,
         *,
-        topics: Iterable[str] | None,
+        topics: str | Iterable[str] | None,
         group_id: str | None,
-        auto_offset_reset: str,
         on_error: OnError,
         dead_letter_topic: str | None,
-        kafka_options: dict[str, Any],
     ) -> None:
-        stream_options = {
-            k: kafka_options.pop(k)
-            for k in ("commit_interval_s", "max_reassembly_bytes", "chunk_timeout_s", "transport")
-            if k in kafka_options
-        }
+        self.connection = connection
+        self.settings = settings
+        chosen = topic_list(topics)
+        if chosen is None and connection.bootstrap.topic is not None:
+            chosen = [connection.bootstrap.topic]
+        if group_id is not None and (type(group_id) is not str or not group_id):
+            raise InvalidArgumentError(f"group_id={group_id!r} is not allowed: a non-empty str")
+        if dead_letter_topic is not None:
+            check_topic(dead_letter_topic, what="dead_letter_topic")
+        options = client_options(connection, settings)
         self._subscriber = Subscriber(
-            server,
-            topics=topics,
+            connection.server,
+            topics=chosen,
             group_id=group_id,
-            auto_offset_reset=auto_offset_reset,
-            **stream_options,
-            **kafka_options,
+            commit_interval_s=settings.commit_interval_s,
+            max_reassembly_bytes=settings.max_reassembly_bytes,
+            chunk_timeout_s=settings.chunk_timeout_s,
+            transport=connection.transport,
+            **options,
         )
+        # The dead-letter producer shares the connection (address, security, timeouts), not
+        # the consumer's own options nor its raw client_options (consumer settings).
         self.policy = BadMessagePolicy(
             on_error,
             dead_letter_topic,
-            server,
-            stream_options.get("transport", "aiokafka"),
-            **kafka_options,
+            connection.server,
+            connection.transport,
+            **connection.options(),
         )
 
     def convert(self, record: Record) -> T:
@@ -229,13 +245,15 @@ class MessageStream(Generic[T]):
         finally:
             await self.policy.stop()
 
-    def update_topics(self, topics: Iterable[str]) -> None:
-        """Subscribe to these topics instead (a plain method: callable from another task)."""
-        self._subscriber.update_topics(topics)
+    def update_topics(self, topics: str | Iterable[str]) -> None:
+        """Subscribe to these topics instead (a plain method: callable from another task).
+
+        A ``str`` is one topic name."""
+        self._subscriber.update_topics(topic_list(topics) or [])
 
     def assign_topics(self, partitions: Iterable[tuple[str, int]]) -> None:
         """Read exactly these (topic, partition) pairs, without a consumer-group assignment."""
-        self._subscriber.assign_topics(partitions)
+        self._subscriber.assign_topics(_pairs(partitions))
 
     def assignment(self) -> list[tuple[str, int]]:
         return self._subscriber.assignment()
@@ -288,29 +306,49 @@ class Consumer(MessageStream[Received[M]]):
     ``"raise"`` (default; iteration can resume after it), ``"skip"`` or ``"dead_letter"``.
     """
 
+    @checked_keywords
     def __init__(
         self,
         model: type[M],
-        server: str,
+        server: str | None = None,
         *,
-        topics: Iterable[str] | None = None,
+        topics: str | Iterable[str] | None = None,
         group_id: str | None = None,
-        auto_offset_reset: str = "earliest",
         on_error: OnError = "raise",
         dead_letter_topic: str | None = None,
         transport: TransportName = "aiokafka",
-        **kafka_options: Any,
+        auto_offset_reset: AutoOffsetReset = "earliest",
+        commit_interval_s: float = 1.0,
+        enable_auto_commit: bool = False,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 3_000,
+        max_poll_interval_ms: int = 300_000,
+        max_poll_records: int | None = None,
+        fetch_max_bytes: int = 52_428_800,
+        max_partition_fetch_bytes: int = 1_048_576,
+        max_reassembly_bytes: int = 512 * 1024 * 1024,
+        chunk_timeout_s: float = 120.0,
+        connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+        request_timeout_ms: int = 40_000,
+        client_id: str | None = None,
+        security_protocol: SecurityProtocol = "PLAINTEXT",
+        ssl_context: ssl.SSLContext | None = None,
+        sasl_mechanism: SaslMechanism = "PLAIN",
+        sasl_plain_username: str | None = None,
+        sasl_plain_password: str | None = None,
+        sasl_kerberos_service_name: str = "kafka",
+        sasl_kerberos_domain_name: str | None = None,
+        client_options: Mapping[str, object] | None = None,
     ) -> None:
+        check_model(model, "Consumer")
         self.model = model
-        kafka_options["transport"] = transport
         super().__init__(
-            server,
+            connection_from(server, locals()),
+            consumer_settings_from(locals()),
             topics=topics,
             group_id=group_id,
-            auto_offset_reset=auto_offset_reset,
             on_error=on_error,
             dead_letter_topic=dead_letter_topic,
-            kafka_options=kafka_options,
         )
 
     def convert(self, record: Record) -> Received[M]:
@@ -325,6 +363,26 @@ class Consumer(MessageStream[Received[M]]):
             key=record.key,
             headers=record.headers,
         )
+
+
+def _pairs(partitions: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Checked (topic, partition) pairs for ``assign_topics``."""
+    if isinstance(partitions, str | bytes) or not isinstance(partitions, Iterable):
+        raise InvalidArgumentError(
+            f"assign_topics({partitions!r}): give a list of (topic, partition) pairs"
+        )
+    pairs = []
+    for pair in partitions:
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise InvalidArgumentError(f"assign_topics: {pair!r} is not a (topic, partition) pair")
+        topic, partition = pair
+        check_topic(topic, what="assign_topics topic")
+        if type(partition) is not int or partition < 0:
+            raise InvalidArgumentError(
+                f"assign_topics: partition {partition!r} of topic {topic!r} is not an int >= 0"
+            )
+        pairs.append((topic, partition))
+    return pairs
 
 
 def _major(version: str) -> str:

@@ -45,3 +45,19 @@ async def consumer_yields_envelopes_of_its_model(server: str) -> None:
 async def tables(server: str, table: PointingTable) -> None:
     async with Producer(PointingTable, server, topic="pointing_table") as producer:
         await producer.send(table)
+
+
+def typed_options_with_their_types(server: str) -> None:
+    producer = Producer(
+        PointingNumpyArray,
+        server,
+        linger_ms=5,
+        compression_type="zstd",
+        acks="all",
+        client_options={"metadata_max_age_ms": 1000},
+    )
+    assert_type(producer, Producer[PointingNumpyArray])
+    # The bootstrap address may come from DQ_SDK_BOOTSTRAP / SDP_KAFKA_HOST instead.
+    assert_type(Producer(MetricPayload, topic="m"), Producer[MetricPayload])
+    consumer = Consumer(MetricPayload, topics="m", auto_offset_reset="latest", commit_interval_s=2)
+    assert_type(consumer, Consumer[MetricPayload])
