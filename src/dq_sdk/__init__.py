@@ -22,6 +22,7 @@ from ._exceptions import (
     DQError,
     EncodeError,
     IncompleteMessageError,
+    InvalidArgumentError,
     KafkaError,
     MessageTooLargeError,
     MessageValidationError,
@@ -34,6 +35,14 @@ from ._message import WireMessage
 from ._models import StructuredArray
 from ._policy import OnError
 from ._producer import Producer
+from ._settings import (
+    AutoOffsetReset,
+    Connection,
+    ConsumerSettings,
+    ProducerSettings,
+    Security,
+    TransportName,
+)
 from ._transport import RecordMetadata
 from .codecs import Encoding
 from .dataqueues import DataQueueAdmin, DataQueueConsumer, DataQueueProducer
@@ -45,9 +54,12 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = [
     "Admin",
+    "AutoOffsetReset",
     "BrokerUnavailableError",
     "CodecError",
+    "Connection",
     "Consumer",
+    "ConsumerSettings",
     "ConsumerStoppedError",
     "DQError",
     "DataQueueAdmin",
@@ -57,19 +69,23 @@ __all__ = [
     "EncodeError",
     "Encoding",
     "IncompleteMessageError",
+    "InvalidArgumentError",
     "KafkaError",
     "MessageTooLargeError",
     "MessageValidationError",
     "MissingDependencyError",
     "OnError",
     "Producer",
+    "ProducerSettings",
     "Received",
     "RecordMetadata",
     "SchemaIssue",
     "SchemaMismatchError",
+    "Security",
     "StructuredArray",
     "TopicInfo",
     "TopicSpec",
+    "TransportName",
     "UnsupportedByBrokerError",
     "WireMessage",
     "__version__",
