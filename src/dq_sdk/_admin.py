@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import ssl
 from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Self
 
 from ._exceptions import InvalidArgumentError, UnsupportedByBrokerError
 from ._lifecycle import StartedInContext
@@ -20,6 +23,8 @@ from ._settings import client_options as client_options_for
 from ._transport import KafkaAdminClient, TopicInfo
 
 __all__ = ["Admin", "TopicInfo", "TopicSpec"]
+
+log = logging.getLogger("dq_sdk.admin")
 
 #: A topic name, or ``(name, minimum_partitions)``.
 TopicSpec = str | tuple[str, int]
@@ -78,6 +83,22 @@ class Admin(StartedInContext):
         self.server = self.connection.server
         self._client = KafkaAdminClient(self.server, **client_options_for(self.connection))
         self._resource = self._client
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        log.info("admin client connected to %s", self.server)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await super().__aexit__(exc_type, exc, tb)
+        finally:
+            log.info("admin client left %s", self.server)
 
     async def create_topics(
         self,

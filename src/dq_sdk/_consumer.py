@@ -12,6 +12,7 @@ committed. A crash therefore re-delivers, never skips (at-least-once).
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import time
 from collections import deque
@@ -47,6 +48,8 @@ __all__ = ["Consumer", "MessageStream", "Received", "Subscriber"]
 
 M = TypeVar("M", bound=WireMessage)
 T = TypeVar("T")
+
+log = logging.getLogger("dq_sdk.consumer")
 
 _POLL_MS = 100
 _EXPIRY_CHECK_S = 0.1
@@ -92,6 +95,9 @@ class Subscriber:
         self._last_commit = time.monotonic()
         self._commit_interval_s = commit_interval_s
         self._started = False
+        self._assigned: list[tuple[str, int]] = []
+        self._wanted_topics: list[str] = list(topics or ())
+        self._warned_no_topics = False
         if topics:
             self._client.subscribe(topics)
 
@@ -102,6 +108,37 @@ class Subscriber:
     async def start(self) -> None:
         await self._client.start()
         self._started = True
+        log.info(
+            "consumer connected to %s (group %r, %s)",
+            self.server,
+            self._client.group_id,
+            self._topics_text(),
+        )
+
+    def idle_note(self) -> str:
+        """Why nothing may be arriving, for a timeout's message."""
+        return "" if self._client.has_topics() else " (the consumer has no topics)"
+
+    def _topics_text(self) -> str:
+        wanted = self._client.assignment() or self._wanted_topics
+        return f"topics {', '.join(map(str, wanted))}" if wanted else "no topics yet"
+
+    def _note_assignment(self) -> None:
+        """Log the partitions this consumer reads whenever they change (a group join or
+        rebalance, a new subscription, a manual assignment)."""
+        current = self._client.assignment()
+        if current == self._assigned:
+            return
+        first = not self._assigned and self._client.group_id is not None
+        self._assigned = current
+        by_topic: dict[str, list[int]] = {}
+        for topic, partition in current:
+            by_topic.setdefault(topic, []).append(partition)
+        text = "; ".join(f"{t} [{', '.join(map(str, p))}]" for t, p in by_topic.items())
+        if first:
+            log.info("consumer joined group %r: assigned %s", self._client.group_id, text)
+        else:
+            log.info("consumer of group %r assigned %s", self._client.group_id, text or "nothing")
 
     async def stop(self, *, finished_in_hand: bool) -> None:
         """Commit what was processed (and the message in hand if finished), then close."""
@@ -114,11 +151,13 @@ class Subscriber:
             await self.commit()
         finally:
             await self._client.stop()
+            log.info("consumer left %s (group %r)", self.server, self._client.group_id)
 
     def update_topics(self, topics: Iterable[str]) -> None:
         """Replace the subscription; takes effect while iteration goes on."""
         self._buffer.clear()
-        self._client.subscribe(topics)
+        self._wanted_topics = list(topics)
+        self._client.subscribe(self._wanted_topics)
 
     def assign_topics(self, partitions: Iterable[tuple[str, int]]) -> None:
         """Replace the subscription with a manual assignment of (topic, partition) pairs."""
@@ -145,6 +184,11 @@ class Subscriber:
                     offsets[(topic, partition)] = min(offset, pending)
             try:
                 await self._client.commit(offsets)
+                log.debug(
+                    "committed %s (group %r)",
+                    ", ".join(f"{t}[{p}]@{o}" for (t, p), o in offsets.items()),
+                    self._client.group_id,
+                )
             except BaseException:
                 # Not committed (broker gone, or cancelled by Ctrl-C): keep the offsets for the
                 # next commit, e.g. the one on leaving `async with`, unless newer ones came.
@@ -168,13 +212,22 @@ class Subscriber:
             if deadline is not None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError(f"no message within {timeout_s} s")
+                    raise TimeoutError(f"no message within {timeout_s} s{self.idle_note()}")
                 remaining_ms = max(1, min(_POLL_MS, int(remaining * 1000)))
             if not self._client.has_topics():
-                # Topics may be given later, from another task (seed: update_topics).
+                # Topics may be given later, from another task (seed: update_topics); say so
+                # rather than wait in silence.
+                if not self._warned_no_topics:
+                    self._warned_no_topics = True
+                    log.warning(
+                        "consumer of %s has no topics: it waits until update_topics() or "
+                        "assign_topics() gives some",
+                        self.server,
+                    )
                 await asyncio.sleep(remaining_ms / 1000)
                 continue
             self._buffer.extend(await self._client.fetch(timeout_ms=remaining_ms))
+            self._note_assignment()
         self._in_hand = self._buffer.popleft()
         return self._in_hand
 
@@ -278,7 +331,7 @@ class MessageStream(Generic[T]):
                 await self.policy.handle_lost(lost)
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                raise TimeoutError(f"no message within {timeout_s} s")
+                raise TimeoutError(f"no message within {timeout_s} s{self._subscriber.idle_note()}")
             # While a chunk set is incomplete, wake up often enough to notice it expire.
             step = remaining
             if reassembler.pending:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
@@ -42,6 +43,8 @@ from .codecs._msgpack_numpy import pack_rows
 
 __all__ = ["Producer", "Publisher"]
 
+log = logging.getLogger("dq_sdk.producer")
+
 M = TypeVar("M", bound=WireMessage)
 
 
@@ -61,6 +64,7 @@ class Publisher:
         **kafka_options: Any,
     ) -> None:
         self.server = server
+        self._transport = transport
         self._client = producer_client(server, transport, **kafka_options)
         self._started = False
         if chunk_size is not None and not 0 < chunk_size < self._client.max_request_size:
@@ -88,12 +92,16 @@ class Publisher:
         if not self._started:
             await self._client.start()
             self._started = True
+            log.info("producer connected to %s (%s)", self.server, self._transport)
 
     async def stop(self) -> None:
         """Deliver every pending message, then close the client."""
         if self._started:
             self._started = False
-            await self._client.stop()
+            try:
+                await self._client.stop()
+            finally:
+                log.info("producer left %s", self.server)
 
     async def enqueue(
         self,

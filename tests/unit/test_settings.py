@@ -7,6 +7,7 @@ import gc
 import inspect
 import logging
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -65,7 +66,7 @@ def test_a_misspelled_producer_option_names_the_close_one() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"auto_offset_reset": "first"}, r"auto_offset_reset='first'.*'earliest', 'latest', 'none'"),
+        ({"auto_offset_reset": "first"}, r"'first'.*'earliest', 'latest', 'none'"),
         ({"commit_interval_s": -1}, r"commit_interval_s=-1.*>= 0"),
         ({"session_timeout_ms": 0}, r"session_timeout_ms=0.*int >= 1"),
         ({"heartbeat_interval_ms": 20_000}, r"less than session_timeout_ms \(10000\)"),
@@ -164,7 +165,8 @@ def test_bootstrap_forms(given: str, servers: tuple[str, ...], topic: str | None
 
 
 @pytest.mark.parametrize(
-    "bad", ["kafka:abc", "not a host::x", "", "localhost", "h:0", "h:70000", "kafka://h:1/bad topic"]
+    "bad",
+    ["kafka:abc", "not a host::x", "", "localhost", "h:0", "h:70000", "kafka://h:1/bad topic"],
 )
 @pytest.mark.parametrize("transport", ["aiokafka", "confluent"])
 def test_a_malformed_bootstrap_fails_before_any_connection(
@@ -258,7 +260,7 @@ def test_a_249_character_topic_name_is_fine() -> None:
 
 def test_assign_topics_checks_its_pairs() -> None:
     consumer = DataQueueConsumer(NOWHERE)
-    with pytest.raises(InvalidArgumentError, match="not a .topic, partition. pair"):
+    with pytest.raises(InvalidArgumentError, match=r"not a \(topic, partition\) pair"):
         consumer.assign_topics(["t"])  # type: ignore[list-item]
     with pytest.raises(InvalidArgumentError, match="partition -1 of topic 't'"):
         consumer.assign_topics([("t", -1)])
@@ -310,7 +312,7 @@ def test_a_dict_cannot_be_npy() -> None:
 
 def test_one_except_clause_catches_invalid_data_on_every_path() -> None:
     caught: list[type[BaseException]] = []
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: SpectralWindow(freq_min="low"),  # type: ignore[arg-type, call-arg]
         lambda: MetricPayload.from_wire({"data_type": "spectrum"}),
         lambda: decode(b"\xff", Encoding.UTF8),
