@@ -13,6 +13,25 @@ from ._exceptions import DQError
 __all__ = ["main"]
 
 
+def _positive(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    """argparse type: a TCP port, 1 to 65535."""
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, not {value}")
+    return value
+
+
 def _broker(args: argparse.Namespace) -> int:
     from .testing import start_broker
 
@@ -26,7 +45,11 @@ def _broker(args: argparse.Namespace) -> int:
     try:
         while not stop.wait(0.5):
             if broker.process.poll() is not None:
-                print(f"the broker exited with code {broker.process.returncode}", file=sys.stderr)
+                print(
+                    f"the broker exited with code {broker.process.returncode}"
+                    f"{broker.stderr_tail()}",
+                    file=sys.stderr,
+                )
                 return 1
     finally:
         broker.stop()
@@ -43,11 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dq-sdk", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     broker = commands.add_parser("broker", help="run a local Kafka-protocol broker until Ctrl-C")
-    broker.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: free)")
+    broker.add_argument(
+        "--port", type=_port, default=None, help="port on 127.0.0.1 (default: free)"
+    )
     broker.set_defaults(run=_broker)
     demo = commands.add_parser("demo", help="move pointing and metrics data through Kafka")
-    demo.add_argument("--antennas", type=int, default=200)
-    demo.add_argument("--rounds", type=int, default=50, help="messages per stream")
+    demo.add_argument("--antennas", type=_positive, default=200, help="rows per pointing message")
+    demo.add_argument("--rounds", type=_positive, default=50, help="messages per stream")
     demo.add_argument(
         "--bootstrap",
         default=None,
