@@ -345,3 +345,29 @@ def test_construction_logs_and_prints_nothing(
         Producer(PointingNumpyArray, NOWHERE, topic="t")
         DataQueueConsumer(NOWHERE, topics=["t"], transport="confluent")
     assert capsys.readouterr() == ("", "")
+
+
+def test_the_api_reference_shows_every_option_with_its_default() -> None:
+    from pathlib import Path
+
+    reference = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in reference.splitlines()
+        if line.startswith("| `")
+    }
+    for cls in (Producer, Consumer, DataQueueProducer, DataQueueConsumer, Admin):
+        for name, parameter in inspect.signature(cls).parameters.items():
+            if parameter.kind is not inspect.Parameter.KEYWORD_ONLY or name in (
+                "topic",
+                "topics",
+                "validate",
+                "group_id",
+                "on_error",
+                "dead_letter_topic",
+                "encoding",
+            ):
+                continue
+            row = rows.get(f"`{name}`")
+            assert row is not None, f"docs/api.md has no row for {cls.__name__}'s {name}"
+            assert f"`{parameter.default!r}`" in row, f"{name}: default {parameter.default!r}"
