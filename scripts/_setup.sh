@@ -12,3 +12,7 @@ fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip>=25.1"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[all]" "$@"
 export PATH="$VENV/bin:$PATH"
+# The view's browser tests drive Debian's Chromium (Playwright cannot download its own here).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi

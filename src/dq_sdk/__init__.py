@@ -13,6 +13,7 @@ Codecs are public on their own in :mod:`dq_sdk.codecs`; test helpers in :mod:`dq
 from importlib.metadata import PackageNotFoundError, version
 
 from ._admin import Admin, TopicInfo, TopicSpec
+from ._batches import RowBatch
 from ._consumer import Consumer, Received
 from ._exceptions import (
     BrokerUnavailableError,
@@ -29,6 +30,7 @@ from ._exceptions import (
     MissingDependencyError,
     SchemaIssue,
     SchemaMismatchError,
+    SchemaToolError,
     UnsupportedByBrokerError,
 )
 from ._message import WireMessage
@@ -79,8 +81,10 @@ __all__ = [
     "ProducerSettings",
     "Received",
     "RecordMetadata",
+    "RowBatch",
     "SchemaIssue",
     "SchemaMismatchError",
+    "SchemaToolError",
     "Security",
     "StructuredArray",
     "TopicInfo",

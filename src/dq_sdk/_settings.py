@@ -58,6 +58,7 @@ __all__ = [
     "checked_keywords",
     "client_options",
     "connection_from",
+    "consumer_parts",
     "consumer_settings_from",
     "parse_bootstrap",
     "producer_settings_from",
@@ -461,6 +462,25 @@ def producer_settings_from(values: Mapping[str, Any]) -> ProducerSettings:
 
 def consumer_settings_from(values: Mapping[str, Any]) -> ConsumerSettings:
     return ConsumerSettings(**_fields(ConsumerSettings, values))
+
+
+def consumer_parts(
+    server: str | None, options: Mapping[str, Any]
+) -> tuple[Connection, ConsumerSettings]:
+    """A consumer's settings from a mapping of option names (for tools built on
+    ``MessageStream`` that forward options); a name that is no option is refused."""
+    known = (
+        set(Connection.__dataclass_fields__)
+        | set(Security.__dataclass_fields__)
+        | set(ConsumerSettings.__dataclass_fields__)
+    ) - {"bootstrap", "security"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise InvalidArgumentError(
+            f"unknown consumer option(s) {', '.join(map(repr, unknown))}; valid options: "
+            f"{', '.join(sorted(known))}. Options dq-sdk does not model go in client_options"
+        )
+    return connection_from(server, options), consumer_settings_from(options)
 
 
 def client_options(

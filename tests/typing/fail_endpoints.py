@@ -49,3 +49,9 @@ def options_outside_their_types(server: str) -> None:
     Producer(PointingNumpyArray, server, compression_type="brotli")  # E: arg-type
     Producer(PointingNumpyArray, server, security_protocol="TLS")  # E: arg-type
     Admin(server, client_options=["linger.ms"])  # E: arg-type
+
+
+async def a_metric_batch_has_no_columns(server: str) -> None:
+    consumer = Consumer(MetricPayload, server, topics=["m"])
+    batch = await consumer.receive_batch()
+    print(batch.rows)  # E: attr-defined
