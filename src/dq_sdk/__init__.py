@@ -18,6 +18,7 @@ from ._consumer import Consumer, Received
 from ._exceptions import (
     BrokerUnavailableError,
     CodecError,
+    CommitFailedError,
     ConsumerStoppedError,
     DecodeError,
     DQError,
@@ -37,6 +38,7 @@ from ._message import WireMessage
 from ._models import StructuredArray
 from ._policy import OnError
 from ._producer import Producer
+from ._run import run
 from ._settings import (
     AutoOffsetReset,
     Connection,
@@ -59,6 +61,7 @@ __all__ = [
     "AutoOffsetReset",
     "BrokerUnavailableError",
     "CodecError",
+    "CommitFailedError",
     "Connection",
     "Consumer",
     "ConsumerSettings",
@@ -92,5 +95,6 @@ __all__ = [
     "TransportName",
     "UnsupportedByBrokerError",
     "WireMessage",
+    "run",
     "__version__",
 ]

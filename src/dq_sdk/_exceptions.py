@@ -16,6 +16,7 @@ with its field path::
     ├── MessageTooLargeError ...... over the producer's request limit, refused before sending
     ├── KafkaError ................ the broker or the client failed (aiokafka error as __cause__)
     │   ├── BrokerUnavailableError  nothing answers at the bootstrap address in time
+    │   ├── CommitFailedError ..... the group rebalanced before a commit: not committed
     │   └── UnsupportedByBrokerError  the broker lacks the API (e.g. CreatePartitions on tansu)
     ├── ConsumerStoppedError ...... the consumer is not running (not entered, or already left)
     └── MissingDependencyError (ImportError) ... an optional extra is not installed
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 __all__ = [
     "BrokerUnavailableError",
     "CodecError",
+    "CommitFailedError",
     "ConsumerStoppedError",
     "DQError",
     "DecodeError",
@@ -201,6 +203,15 @@ class KafkaError(DQError):
 
 class BrokerUnavailableError(KafkaError):
     """No broker answered at the bootstrap address within the bounded wait."""
+
+
+class CommitFailedError(KafkaError):
+    """The consumer group rebalanced before offsets were committed; they were not.
+
+    The messages concerned are delivered again (to this consumer or to the partition's new
+    owner): at-least-once. Automatic commits log this and go on; an explicit
+    ``consumer.commit()`` raises it.
+    """
 
 
 class UnsupportedByBrokerError(KafkaError):

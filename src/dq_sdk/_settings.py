@@ -397,6 +397,9 @@ class ConsumerSettings:
     max_reassembly_bytes: int = 512 * 1024 * 1024
     #: How long an incomplete chunked message may wait for its other chunks.
     chunk_timeout_s: float = 120.0
+    #: How long entering may wait to join the group, apart from ``connect_timeout_s``
+    #: (``None``: session plus rebalance timeout plus connect timeout).
+    group_join_timeout_s: float | None = None
 
     def __post_init__(self) -> None:
         _one_of("auto_offset_reset", self.auto_offset_reset, get_args(AutoOffsetReset))
@@ -417,6 +420,8 @@ class ConsumerSettings:
         _int("max_partition_fetch_bytes", self.max_partition_fetch_bytes, minimum=1)
         _int("max_reassembly_bytes", self.max_reassembly_bytes, minimum=1)
         _seconds("chunk_timeout_s", self.chunk_timeout_s)
+        if self.group_join_timeout_s is not None:
+            _seconds("group_join_timeout_s", self.group_join_timeout_s)
 
     def options(self) -> dict[str, Any]:
         """aiokafka-named consumer options (the commit, chunk and reassembly settings are
@@ -435,6 +440,8 @@ class ConsumerSettings:
         }
         if self.max_poll_records is not None:
             options["max_poll_records"] = self.max_poll_records
+        if self.group_join_timeout_s is not None:
+            options["group_join_timeout_s"] = float(self.group_join_timeout_s)
         return options
 
 

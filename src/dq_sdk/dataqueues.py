@@ -14,11 +14,11 @@ from typing import Any, TypeGuard
 from ._admin import Admin
 from ._consumer import MessageStream
 from ._exceptions import DQError, EncodeError, InvalidArgumentError
-from ._headers import HeadersIn
+from ._headers import HeadersIn, describing_headers
 from ._lifecycle import StartedInContext
 from ._message import WireMessage
 from ._policy import OnError
-from ._producer import Publisher, describing_headers
+from ._producer import Publisher
 from ._settings import (
     DEFAULT_CONNECT_TIMEOUT_S,
     DEFAULT_MAX_REQUEST_SIZE,
@@ -183,6 +183,7 @@ class DataQueueConsumer(MessageStream[tuple[str, Any]]):
         max_partition_fetch_bytes: int = 1_048_576,
         max_reassembly_bytes: int = 512 * 1024 * 1024,
         chunk_timeout_s: float = 120.0,
+        group_join_timeout_s: float | None = None,
         connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
         request_timeout_ms: int = 40_000,
         client_id: str | None = None,
