@@ -24,6 +24,7 @@ from ._exceptions import (
     DQError,
     EncodeError,
     IncompleteMessageError,
+    InvalidArgumentError,
     KafkaError,
     MessageTooLargeError,
     MessageValidationError,
@@ -40,6 +41,14 @@ from ._models import StructuredArray
 from ._policy import OnError
 from ._producer import Producer
 from ._run import run
+from ._settings import (
+    AutoOffsetReset,
+    Connection,
+    ConsumerSettings,
+    ProducerSettings,
+    Security,
+    TransportName,
+)
 from ._transport import RecordMetadata
 from .codecs import Encoding
 from .dataqueues import DataQueueAdmin, DataQueueConsumer, DataQueueProducer
@@ -51,10 +60,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = [
     "Admin",
+    "AutoOffsetReset",
     "BrokerUnavailableError",
     "CodecError",
     "CommitFailedError",
+    "Connection",
     "Consumer",
+    "ConsumerSettings",
     "ConsumerStoppedError",
     "DQError",
     "DataQueueAdmin",
@@ -66,6 +78,7 @@ __all__ = [
     "GroupInfo",
     "GroupMember",
     "IncompleteMessageError",
+    "InvalidArgumentError",
     "KafkaError",
     "MessageTooLargeError",
     "MessageValidationError",
@@ -74,15 +87,18 @@ __all__ = [
     "Producer",
     "ProducerStoppedError",
     "ReceiveTimeoutError",
+    "ProducerSettings",
     "Received",
     "RecordMetadata",
     "RowBatch",
     "SchemaIssue",
     "SchemaMismatchError",
     "SchemaToolError",
+    "Security",
     "StructuredArray",
     "TopicInfo",
     "TopicSpec",
+    "TransportName",
     "UnsupportedByBrokerError",
     "WireMessage",
     "run",

@@ -3,14 +3,29 @@ describe and delete topics; list and describe groups and read their committed of
 
 from __future__ import annotations
 
+import logging
+import ssl
 from collections.abc import Iterable, Mapping
-from typing import Any
+from types import TracebackType
+from typing import Self
 
-from ._exceptions import UnsupportedByBrokerError
+from ._exceptions import InvalidArgumentError, UnsupportedByBrokerError
 from ._lifecycle import StartedInContext
+from ._settings import (
+    DEFAULT_CONNECT_TIMEOUT_S,
+    SaslMechanism,
+    SecurityProtocol,
+    check_topic,
+    checked_keywords,
+    connection_from,
+    topic_list,
+)
+from ._settings import client_options as client_options_for
 from ._transport import GroupInfo, GroupMember, TopicInfo, TransportName, admin_client
 
 __all__ = ["Admin", "GroupInfo", "GroupMember", "TopicInfo", "TopicSpec"]
+
+log = logging.getLogger("dq_sdk.admin")
 
 #: A topic name, or ``(name, minimum_partitions)``.
 TopicSpec = str | tuple[str, int]
@@ -18,10 +33,22 @@ TopicSpec = str | tuple[str, int]
 
 def _wanted(topics: Iterable[TopicSpec]) -> dict[str, int | None]:
     wanted: dict[str, int | None] = {}
+    if isinstance(topics, str):
+        topics = [topics]  # one name, not its characters
     for spec in topics:
-        name, minimum = (spec, None) if isinstance(spec, str) else spec
-        if minimum is not None and minimum < 1:
-            raise ValueError(f"topic {name!r}: minimum partitions must be >= 1, not {minimum}")
+        if isinstance(spec, tuple) and len(spec) == 2:
+            name, minimum = spec
+        elif isinstance(spec, str):
+            name, minimum = spec, None
+        else:
+            raise InvalidArgumentError(
+                f"create_topics: {spec!r} is not a topic name or (name, minimum_partitions)"
+            )
+        check_topic(name)
+        if minimum is not None and (type(minimum) is not int or minimum < 1):
+            raise InvalidArgumentError(
+                f"topic {name!r}: minimum partitions must be an int >= 1, not {minimum!r}"
+            )
         previous = wanted.get(name)
         wanted[name] = max(previous or 0, minimum or 0) or None
     return wanted
@@ -35,12 +62,47 @@ class Admin(StartedInContext):
     an existing topic is never an error.
     """
 
+    @checked_keywords
     def __init__(
-        self, server: str, *, transport: TransportName = "aiokafka", **kafka_options: Any
+        self,
+        server: str | None = None,
+        *,
+        connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+        request_timeout_ms: int = 40_000,
+        client_id: str | None = None,
+        security_protocol: SecurityProtocol = "PLAINTEXT",
+        ssl_context: ssl.SSLContext | None = None,
+        sasl_mechanism: SaslMechanism = "PLAIN",
+        sasl_plain_username: str | None = None,
+        sasl_plain_password: str | None = None,
+        sasl_kerberos_service_name: str = "kafka",
+        sasl_kerberos_domain_name: str | None = None,
+        client_options: Mapping[str, object] | None = None,
+        transport: TransportName = "aiokafka",
     ) -> None:
-        self.server = server
-        self._client = admin_client(server, transport, **kafka_options)
+        # client_options are the chosen transport's own: aiokafka's, or librdkafka properties.
+        self.connection = connection_from(server, locals())
+        self.server = self.connection.server
+        self._client = admin_client(
+            self.server, self.connection.transport, **client_options_for(self.connection)
+        )
         self._resource = self._client
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        log.info("admin client connected to %s", self.server)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await super().__aexit__(exc_type, exc, tb)
+        finally:
+            log.info("admin client left %s", self.server)
 
     async def create_topics(
         self,
@@ -90,14 +152,16 @@ class Admin(StartedInContext):
         Topics that do not exist are left out (and, unlike a plain metadata request, not
         auto-created).
         """
+        wanted = None if names is None else topic_list(names, what="names")
         existing = await self._client.list_topics()
-        chosen = existing if names is None else [n for n in names if n in set(existing)]
+        chosen = existing if wanted is None else [n for n in wanted if n in set(existing)]
         return await self._client.describe_topics(chosen)
 
     async def delete_topics(self, names: Iterable[str]) -> None:
         """Delete these topics; names that do not exist are ignored."""
+        wanted = topic_list(names, what="names") or []
         existing = set(await self._client.list_topics())
-        present = [n for n in names if n in existing]
+        present = [n for n in wanted if n in existing]
         if present:
             await self._client.delete_topics(present)
 

@@ -62,5 +62,5 @@ async def test_raising_partitions_to_the_minimum(dq_bootstrap: str) -> None:
 
 async def test_invalid_partition_count_is_refused(dq_bootstrap: str) -> None:
     async with DataQueueAdmin(dq_bootstrap) as admin:
-        with pytest.raises(ValueError, match="minimum partitions must be >= 1"):
+        with pytest.raises(ValueError, match="minimum partitions must be an int >= 1"):
             await admin.create_topics([("bad", 0)])

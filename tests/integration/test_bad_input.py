@@ -58,7 +58,7 @@ async def test_bytes_that_do_not_decode_name_topic_partition_offset(
 
 
 async def test_unknown_encoding_name() -> None:
-    with pytest.raises(ValueError, match="not a valid Encoding"):
+    with pytest.raises(ValueError, match="unknown encoding 'msgpack': expected one of"):
         DataQueueProducer("127.0.0.1:9", encoding="msgpack")
 
 

@@ -117,7 +117,7 @@ async def test_a_batch_whose_deliveries_fail_raises_one_error_naming_the_topic()
             broker.bootstrap,
             topic="doomed",
             transport="confluent",
-            librdkafka_config={"message.timeout.ms": 1500},
+            client_options={"message.timeout.ms": 1500},
         ) as producer:
             assert len(await producer.send_batch([row("SKA001")])) == 1
             broker.stop()

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from confluent_kafka import KafkaError as LibKafkaError
 from confluent_kafka import KafkaException
 
-from .._exceptions import BrokerUnavailableError, DQError, KafkaError
+from .._exceptions import BrokerUnavailableError, DQError, InvalidArgumentError, KafkaError
 from ._aiokafka import DEFAULT_MAX_REQUEST_SIZE
 
 __all__ = [
@@ -70,10 +70,10 @@ _CONSUMER = {
 }
 # aiokafka options that take Python objects librdkafka cannot use.
 _UNMAPPABLE = {
-    "ssl_context": "give librdkafka_config={'ssl.ca.location': ..., 'ssl.certificate.location': "
+    "ssl_context": "give client_options={'ssl.ca.location': ..., 'ssl.certificate.location': "
     "..., 'ssl.key.location': ...} instead of an ssl.SSLContext",
-    "sasl_oauth_token_provider": "give librdkafka_config={'oauth_cb': ...} instead",
-    "partitioner": "give librdkafka_config={'partitioner': ...} (a librdkafka partitioner name)",
+    "sasl_oauth_token_provider": "give client_options={'oauth_cb': ...} instead",
+    "partitioner": "give client_options={'partitioner': ...} (a librdkafka partitioner name)",
 }
 _RECEIVE_MAX_DEFAULT = 100_000_000  # librdkafka's receive.message.max.bytes default
 # A fetch the broker holds because some partitions are empty delays the others' first
@@ -90,14 +90,14 @@ def _mapped(options: Mapping[str, Any], table: Mapping[str, str], what: str) -> 
     config: dict[str, Any] = {}
     for name, value in options.items():
         if name in _UNMAPPABLE:
-            raise TypeError(
+            raise InvalidArgumentError(
                 f'{what} option {name!r} has no transport="confluent" form: {_UNMAPPABLE[name]}'
             )
         prop = table.get(name) or _COMMON.get(name)
         if prop is None:
-            raise TypeError(
+            raise InvalidArgumentError(
                 f'unknown {what} option {name!r} for transport="confluent"; pass librdkafka '
-                f"properties as librdkafka_config={{...}}"
+                f"properties as client_options={{...}}"
             )
         if value is not None:
             config[prop] = value

@@ -12,6 +12,7 @@ from .. import _headers
 from .._consumer import MessageStream
 from .._exceptions import DQError
 from .._message import WireMessage
+from .._settings import consumer_parts
 from .._transport import Record
 from ..codecs import Encoding, decode
 from ._common import Connection
@@ -32,14 +33,15 @@ class RecordStream(MessageStream[Record]):
         auto_offset_reset: str = "earliest",
         **kafka_options: Any,
     ) -> None:
+        options = {**conn.options(), "auto_offset_reset": auto_offset_reset, **kafka_options}
+        connection, settings = consumer_parts(conn.bootstrap, options)
         super().__init__(
-            conn.bootstrap,
+            connection,
+            settings,
             topics=topics,
             group_id=group_id,
-            auto_offset_reset=auto_offset_reset,
             on_error="raise",
             dead_letter_topic=None,
-            kafka_options={**conn.options(), **kafka_options},
         )
 
     def convert(self, record: Record) -> Record:

@@ -31,7 +31,10 @@ def broker(
     try:
         while not stop.wait(0.5):
             if local.process.poll() is not None:
-                print(f"the broker exited with code {local.process.returncode}", file=sys.stderr)
+                print(
+                    f"the broker exited with code {local.process.returncode}{local.stderr_tail()}",
+                    file=sys.stderr,
+                )
                 return 1
     finally:
         local.stop()

@@ -20,6 +20,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import IO
 
-from .._exceptions import BrokerUnavailableError, MissingDependencyError
+from .._exceptions import BrokerUnavailableError, InvalidArgumentError, MissingDependencyError
 
 __all__ = [
     "BOOTSTRAP_ENV",
@@ -127,10 +128,27 @@ class BrokerProcess:
     process: subprocess.Popen[bytes]
     log_path: Path | None = None
     _stopped: bool = field(default=False, repr=False)
+    #: The broker's stderr when no log_path was given: kept for the error if it dies.
+    _stderr: IO[bytes] | None = field(default=None, repr=False)
 
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    def stderr_tail(self, lines: int = 12) -> str:
+        """The last lines the broker wrote to stderr, as ``": ..."`` text (empty if none)."""
+        try:
+            if self._stderr is not None and not self._stderr.closed:
+                self._stderr.seek(0)
+                text = self._stderr.read()
+            elif self.log_path is not None and self.log_path.exists():
+                text = self.log_path.read_bytes()
+            else:
+                return ""
+        except (OSError, ValueError):
+            return ""
+        tail = text.decode("utf-8", errors="replace").strip().splitlines()[-lines:]
+        return (": " + "\n".join(tail)) if tail else ""
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """SIGTERM the process we started (by its pid), then SIGKILL if it lingers."""
@@ -146,6 +164,23 @@ class BrokerProcess:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=timeout_s)
+        if self._stderr is not None:
+            self._stderr.close()
+
+
+def _check_port(port: int) -> None:
+    """Refuse a port that is out of range or taken, before tansu starts: tansu would exit, and
+    the readiness probe could reach whatever else answers on that port."""
+    if type(port) is not int or not 0 < port < 65536:
+        raise InvalidArgumentError(f"port {port!r} is not a TCP port: use 1 to 65535")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((_HOST, port))
+        except OSError as exc:
+            raise InvalidArgumentError(
+                f"port {port} on {_HOST} is busy ({exc.strerror}): another process listens "
+                "there; choose another port, or none for a free one"
+            ) from None
 
 
 def _launch(binary: Path, port: int | None, log_path: Path | None) -> BrokerProcess:
@@ -154,6 +189,8 @@ def _launch(binary: Path, port: int | None, log_path: Path | None) -> BrokerProc
     url = f"tcp://{_HOST}:{chosen}"
     env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV_VARS}
     env.setdefault("RUST_LOG", "warn")
+    # Without a log file, stderr goes to an anonymous temporary file, read if tansu dies.
+    stderr: IO[bytes] | None = None if log_path else tempfile.TemporaryFile()  # noqa: SIM115
     log: IO[bytes] | int = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     try:
         process = subprocess.Popen(
@@ -169,16 +206,20 @@ def _launch(binary: Path, port: int | None, log_path: Path | None) -> BrokerProc
             ],
             stdin=subprocess.DEVNULL,
             stdout=log,
-            stderr=log,
+            stderr=stderr if stderr is not None else log,
             env=env,
             # The death signal is tied to the spawning *thread*: spawn from the thread that
             # lives as long as the broker (never from a short-lived worker thread).
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
+    except BaseException:
+        if stderr is not None:
+            stderr.close()
+        raise
     finally:
         if not isinstance(log, int):
             log.close()
-    return BrokerProcess(f"{_HOST}:{chosen}", process, log_path)
+    return BrokerProcess(f"{_HOST}:{chosen}", process, log_path, _stderr=stderr)
 
 
 def _readiness(broker: BrokerProcess) -> bool | None:
@@ -192,7 +233,7 @@ def _readiness(broker: BrokerProcess) -> bool | None:
 def _not_ready(broker: BrokerProcess, timeout_s: float) -> BrokerUnavailableError:
     return BrokerUnavailableError(
         f"the local broker (tansu) did not answer on {broker.bootstrap} within "
-        f"{timeout_s:.0f} s (exit code {broker.process.returncode})"
+        f"{timeout_s:.0f} s (exit code {broker.process.returncode}){broker.stderr_tail()}"
     )
 
 
@@ -210,6 +251,8 @@ def start_broker(
     :class:`BrokerUnavailableError` when it does not answer within ``timeout_s``.
     """
     binary = tansu_binary()
+    if port is not None:
+        _check_port(port)
     deadline = time.monotonic() + timeout_s
     for _ in range(_ATTEMPTS if port is None else 1):
         broker = _launch(binary, port, log_path)
@@ -217,8 +260,9 @@ def start_broker(
             if state:
                 return broker
             time.sleep(_POLL_S)
+        error = _not_ready(broker, timeout_s)  # read its stderr before stop() closes it
         broker.stop()
-    raise _not_ready(broker, timeout_s)
+    raise error
 
 
 @contextlib.contextmanager
@@ -242,6 +286,8 @@ async def local_broker(*, port: int | None = None, timeout_s: float = 15.0) -> A
     The process is stopped by its pid when the block ends, also when the body raises.
     """
     binary = tansu_binary()
+    if port is not None:
+        _check_port(port)
     deadline = time.monotonic() + timeout_s
     for _ in range(_ATTEMPTS if port is None else 1):
         broker = _launch(binary, port, None)
@@ -251,6 +297,7 @@ async def local_broker(*, port: int | None = None, timeout_s: float = 15.0) -> A
                     break
                 await asyncio.sleep(_POLL_S)
             else:
+                error = _not_ready(broker, timeout_s)
                 broker.stop()
                 continue
         except BaseException:
@@ -261,4 +308,4 @@ async def local_broker(*, port: int | None = None, timeout_s: float = 15.0) -> A
         finally:
             broker.stop()
         return
-    raise _not_ready(broker, timeout_s)
+    raise error
