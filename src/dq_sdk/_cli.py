@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from ._exceptions import DQError
+from .testing._engines import DEFAULT_ENGINE, ENGINE_ENV, ENGINES
 
 __all__ = ["main"]
 
@@ -16,11 +17,11 @@ __all__ = ["main"]
 def _broker(args: argparse.Namespace) -> int:
     from .testing import start_broker
 
-    broker = start_broker(port=args.port)
+    broker = start_broker(engine=args.engine, port=args.port)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    print(f"Kafka-protocol broker (tansu, in memory) on {broker.bootstrap}, pid {broker.pid}")
+    print(f"Kafka-protocol broker ({broker.engine}) on {broker.bootstrap}, pid {broker.pid}")
     print(f"Try: DQ_SDK_BOOTSTRAP={broker.bootstrap} dq-sdk demo    (Ctrl-C stops the broker)")
     sys.stdout.flush()
     try:
@@ -44,6 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     broker = commands.add_parser("broker", help="run a local Kafka-protocol broker until Ctrl-C")
     broker.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: free)")
+    broker.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help=f"broker engine (default: {ENGINE_ENV} or {DEFAULT_ENGINE})",
+    )
     broker.set_defaults(run=_broker)
     demo = commands.add_parser("demo", help="move pointing and metrics data through Kafka")
     demo.add_argument("--antennas", type=int, default=200)

@@ -4,7 +4,12 @@ Installing ``dq-sdk[testing]`` (or ``dq-sdk[broker]``) gives every test suite th
 
 ``dq_bootstrap`` (session)
     ``"127.0.0.1:PORT"`` of a local broker started once per session (about 50 ms) and stopped by
-    its pid afterwards, or the value of ``DQ_SDK_BOOTSTRAP`` to use an existing cluster.
+    its pid afterwards, or the value of ``DQ_SDK_BOOTSTRAP`` to use an existing cluster. The
+    engine is ``DQ_SDK_BROKER_ENGINE`` (``noida``, the default, or ``tansu``).
+``dq_broker_engine`` (session)
+    Which engine ``dq_bootstrap`` runs (``"noida"`` or ``"tansu"``), or ``None`` for an existing
+    cluster named by ``DQ_SDK_BOOTSTRAP``; tests asserting an engine's documented difference from
+    Apache Kafka branch on it.
 ``dq_topic`` (function)
     A fresh, empty topic with one partition, unique to the test.
 ``dq_topic_factory`` (function)
@@ -24,8 +29,9 @@ from typing import Any, TypeVar
 import pytest
 
 from ._broker import bootstrap_from_env, start_broker
+from ._engines import BrokerEngine, engine_from_env
 
-__all__ = ["dq_bootstrap", "dq_topic", "dq_topic_factory"]
+__all__ = ["dq_bootstrap", "dq_broker_engine", "dq_topic", "dq_topic_factory"]
 
 _T = TypeVar("_T")
 
@@ -51,13 +57,19 @@ def _run_blocking(coro_factory: Callable[[], Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def dq_bootstrap() -> Iterator[str]:
+def dq_broker_engine() -> BrokerEngine | None:
+    """The local engine behind ``dq_bootstrap``; ``None`` when ``DQ_SDK_BOOTSTRAP`` is set."""
+    return None if bootstrap_from_env() is not None else engine_from_env()
+
+
+@pytest.fixture(scope="session")
+def dq_bootstrap(dq_broker_engine: BrokerEngine | None) -> Iterator[str]:
     """Bootstrap address of a real Kafka-protocol broker for this test session."""
     existing = bootstrap_from_env()
     if existing is not None:
         yield existing
         return
-    broker = start_broker()
+    broker = start_broker(engine=dq_broker_engine)
     try:
         yield broker.bootstrap
     finally:
