@@ -146,6 +146,7 @@ def test_ctrl_c_in_a_consumer_loop_loses_nothing(
     )
 
 
+@pytest.mark.kafka
 def test_ctrl_c_in_the_demo_loses_nothing(tmp_path: Path) -> None:
     rounds, antennas = 200, 1_000
     broker = start_broker()

@@ -107,6 +107,7 @@ async def test_group_commits_resume_where_the_last_member_stopped(
             assert await second.receive(timeout_s=LIMIT_S) == (dq_topic, b"c")
 
 
+@pytest.mark.kafka
 async def test_a_batch_whose_deliveries_fail_raises_one_error_naming_the_topic() -> None:
     broker = start_broker()
     try:
