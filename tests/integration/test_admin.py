@@ -62,7 +62,7 @@ async def test_raising_partitions_to_the_minimum(
     assert info.partitions == expected
 
 
-TOPIC_CONFIG = {
+TOPIC_CONFIG: dict[str, str | int] = {
     "max.message.bytes": 5_000_000,
     "retention.ms": 3_600_000,
     "cleanup.policy": "compact",

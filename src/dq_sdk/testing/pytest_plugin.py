@@ -13,7 +13,9 @@ Installing ``dq-sdk[testing]`` (or ``dq-sdk[broker]``) gives every test suite th
 ``dq_topic`` (function)
     A fresh, empty topic with one partition, unique to the test.
 ``dq_topic_factory`` (function)
-    ``dq_topic_factory(partitions=3)`` makes more such topics; all are deleted after the test.
+    ``dq_topic_factory(partitions=3, config={"max.message.bytes": 33554432})`` makes more such
+    topics (``config``: topic configuration, as for ``Admin.create_topics``); all are deleted
+    after the test.
 
 No broker means an error, never a skip: a test that needs Kafka must not pass without it.
 """
@@ -23,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import pytest
@@ -86,7 +88,7 @@ def dq_topic_factory(
     created: list[str] = []
     stem = "".join(c if c.isalnum() else "-" for c in request.node.name)[:80]
 
-    def make(partitions: int = 1, config: dict[str, str] | None = None) -> str:
+    def make(partitions: int = 1, config: Mapping[str, str | int] | None = None) -> str:
         name = f"dq-test-{stem}-{uuid.uuid4().hex[:8]}"
 
         async def create() -> None:
