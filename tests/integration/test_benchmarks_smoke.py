@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT_S = 30
-AREAS = {"codec", "validation", "producer", "consumer", "settings"}
+AREAS = {"codec", "validation", "producer", "consumer", "settings", "engine"}
 PAYLOADS = {
     "row (1 antenna)",
     "pointing (200 antennas)",

@@ -24,11 +24,11 @@ from ._broker import (
 
 __all__ = [
     "BOOTSTRAP_ENV",
+    "BrokerEngine",
+    "BrokerProcess",
     "DEFAULT_ENGINE",
     "ENGINES",
     "ENGINE_ENV",
-    "BrokerEngine",
-    "BrokerProcess",
     "bootstrap_from_env",
     "engine_from_env",
     "local_broker",
