@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LIMIT_S = 30
+LIMIT_S = 180  # a hang guard: the quick run takes ~30 s idle, over 80 s on a loaded machine
 AREAS = {"codec", "validation", "producer", "consumer", "settings", "engine"}
 PAYLOADS = {
     "row (1 antenna)",
