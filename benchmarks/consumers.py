@@ -38,6 +38,9 @@ SMALL = "row (1 antenna)"
 
 # What a raw aiokafka user would write to get arrays: the seed's own decoders, no validation.
 BY_HAND = "raw aiokafka consumer + msgpack-numpy/np.load"
+# Batch receive: a row model's rows of one fetch as one array, other models as lists.
+BATCHES = "Consumer.receive_batch"
+BATCHES_CONFLUENT = "Consumer.receive_batch [confluent]"
 
 
 def _decoder_without_dq_sdk(encoding: Encoding) -> Callable[[bytes], object]:
@@ -63,6 +66,17 @@ async def _iterate(stream: MessageStream[Any], count: int) -> float:
         return rate(count, time.perf_counter() - start)
 
 
+async def _batches(consumer: Consumer[Any], count: int) -> float:
+    """Messages/s handed over by ``receive_batch``: rows of a row model count one each."""
+    async with consumer:
+        start = time.perf_counter()
+        seen = 0
+        while seen < count:
+            batch = await consumer.receive_batch(timeout_s=CASE_LIMIT_S)
+            seen += len(batch)
+        return rate(count, time.perf_counter() - start)
+
+
 async def _fill(bootstrap: str, topic: str, payload: Payload) -> None:
     async with Producer(payload.model, bootstrap, topic=topic, **payload.options) as producer:
         await producer.send_batch(payload.cycle(payload.batch_count))
@@ -85,6 +99,10 @@ async def _payload_rows(
                 bootstrap, topic, count, fetch, lambda data: model.from_wire(decode(data, encoding))
             ),
             "Consumer": lambda: _iterate(Consumer(model, bootstrap, topics=topics, **fetch), count),
+            BATCHES: lambda: _batches(Consumer(model, bootstrap, topics=topics, **fetch), count),
+            BATCHES_CONFLUENT: lambda: _batches(
+                Consumer(model, bootstrap, topics=topics, **confluent), count
+            ),
             BY_HAND: lambda: _clients.aiokafka_consume(
                 bootstrap, topic, count, fetch, _decoder_without_dq_sdk(encoding)
             ),
@@ -111,6 +129,7 @@ async def _payload_rows(
     small = payload.name == SMALL
     decoding = row("raw aiokafka consumer + decode")
     by_hand = row(BY_HAND)
+    batch_target = {SMALL: ">= 3", "pointing (200 antennas)": ">= 1.0"}.get(payload.name)
     return [
         raw,
         ratio_row(decoding, raw),
@@ -118,6 +137,9 @@ async def _payload_rows(
         ratio_row(typed, decoding),
         ratio_row(by_hand, raw),
         ratio_row(typed, by_hand),
+        ratio_row(row(BATCHES), by_hand, target=batch_target),
+        ratio_row(row(BATCHES), typed),
+        ratio_row(row(BATCHES_CONFLUENT), by_hand, target=batch_target),
         ratio_row(row("DataQueueConsumer (bytes)"), raw),
         ratio_row(row("DataQueueConsumer (decoded)"), raw),
         ratio_row(row("Consumer [confluent]"), typed),

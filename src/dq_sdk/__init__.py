@@ -13,6 +13,7 @@ Codecs are public on their own in :mod:`dq_sdk.codecs`; test helpers in :mod:`dq
 from importlib.metadata import PackageNotFoundError, version
 
 from ._admin import Admin, TopicInfo, TopicSpec
+from ._batches import RowBatch
 from ._consumer import Consumer, Received
 from ._exceptions import (
     BrokerUnavailableError,
@@ -65,6 +66,7 @@ __all__ = [
     "Producer",
     "Received",
     "RecordMetadata",
+    "RowBatch",
     "SchemaIssue",
     "SchemaMismatchError",
     "StructuredArray",

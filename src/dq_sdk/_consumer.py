@@ -17,12 +17,16 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar, cast, overload
+
+import numpy as np
 
 from . import _headers
-from ._chunking import Reassembler
+from ._batches import RowBatch, RowLayout, fast_rows, join_rows, row_layout
+from ._chunking import CHUNK_ID, Reassembler
 from ._exceptions import ConsumerStoppedError, DQError, SchemaMismatchError
 from ._message import WireMessage
+from ._models._structured import StructuredArray, StructuredRow
 from ._policy import BadMessagePolicy, OnError
 from ._producer import model_headers
 from ._transport import Record, TransportName, consumer_client
@@ -31,6 +35,7 @@ from .codecs import decode
 __all__ = ["Consumer", "MessageStream", "Received", "Subscriber"]
 
 M = TypeVar("M", bound=WireMessage)
+R = TypeVar("R", bound=StructuredRow)
 T = TypeVar("T")
 
 _POLL_MS = 100
@@ -80,6 +85,7 @@ class Subscriber:
         self._auto_commit = bool(kafka_options["enable_auto_commit"])
         self._buffer: deque[Record] = deque()
         self._in_hand: Record | None = None
+        self._in_hand_batch: list[Record] = []
         self._processed: dict[tuple[str, int], int] = {}
         self._last_commit = time.monotonic()
         self._commit_interval_s = commit_interval_s
@@ -125,6 +131,12 @@ class Subscriber:
             record = self._in_hand
             self._processed[(record.topic, record.partition)] = record.offset + 1
             self._in_hand = None
+        if self._in_hand_batch:
+            processed = self._processed
+            # Records come in offset order within a partition: the last one of each wins.
+            for record in self._in_hand_batch:
+                processed[(record.topic, record.partition)] = record.offset + 1
+            self._in_hand_batch = []
 
     async def commit(self) -> None:
         if self._processed and not self._auto_commit:
@@ -147,6 +159,32 @@ class Subscriber:
 
     async def next_record(self, timeout_s: float | None = None) -> Record:
         """The next record; the previous one is now processed. Waits up to ``timeout_s``."""
+        await self._refill(timeout_s)
+        self._in_hand = self._buffer.popleft()
+        return self._in_hand
+
+    async def next_batch(self, max_records: int, timeout_s: float | None = None) -> list[Record]:
+        """The records fetched so far, at most ``max_records``, at least one; the previous
+        record or batch is now processed. Waits up to ``timeout_s`` for the first."""
+        await self._refill(timeout_s)
+        buffer = self._buffer
+        if len(buffer) <= max_records:
+            batch = list(buffer)
+            buffer.clear()
+        else:
+            batch = [buffer.popleft() for _ in range(max_records)]
+        self._in_hand_batch = batch
+        return batch
+
+    def give_back(self, records: list[Record]) -> None:
+        """Return the last ``records`` of the batch in hand unprocessed: the next call hands
+        them over again (a batch cut short before a bad message that is to be raised)."""
+        if records:
+            self._in_hand_batch = self._in_hand_batch[: len(self._in_hand_batch) - len(records)]
+            self._buffer.extendleft(reversed(records))
+
+    async def _refill(self, timeout_s: float | None) -> None:
+        """Mark what is in hand processed, commit when due, wait until a record is buffered."""
         if not self._started:
             raise ConsumerStoppedError(
                 "the consumer is not running: iterate it inside 'async with'"
@@ -167,8 +205,6 @@ class Subscriber:
                 await asyncio.sleep(remaining_ms / 1000)
                 continue
             self._buffer.extend(await self._client.fetch(timeout_ms=remaining_ms))
-        self._in_hand = self._buffer.popleft()
-        return self._in_hand
 
 
 class MessageStream(Generic[T]):
@@ -311,6 +347,153 @@ class Consumer(MessageStream[Received[M]]):
             on_error=on_error,
             dead_letter_topic=dead_letter_topic,
             kafka_options=kafka_options,
+        )
+
+    # Row models get columns, others a list: the return type really changes with the model.
+    @overload
+    async def receive_batch(  # type: ignore[overload-overlap]
+        self: Consumer[R], *, max_records: int = ..., timeout_s: float | None = ...
+    ) -> RowBatch[R]: ...
+    @overload
+    async def receive_batch(
+        self, *, max_records: int = ..., timeout_s: float | None = ...
+    ) -> list[Received[M]]: ...
+    async def receive_batch(
+        self, *, max_records: int = 10_000, timeout_s: float | None = None
+    ) -> RowBatch[Any] | list[Received[M]]:
+        """What the fetches so far brought, at most ``max_records`` good messages, decoded at
+        once; the previous batch is now processed (committed as single messages are).
+
+        For a row model (``Consumer[PointingNumpyArray]``) one :class:`RowBatch`: all rows in
+        one ``StructuredArray`` with topic, partition, offset and timestamp arrays beside it,
+        no Python object per row. For any other model a list of ``Received[M]``. Bad messages
+        go through ``on_error`` one by one; with ``"raise"`` the batch stops before a bad
+        message, and the next call raises for it (then goes on after it, as iteration does).
+        Raises ``TimeoutError`` after ``timeout_s`` without a good message.
+        """
+        if isinstance(max_records, bool) or not isinstance(max_records, int) or max_records < 1:
+            raise ValueError(f"max_records must be a positive int, not {max_records!r}")
+        layout = None
+        if issubclass(self.model, StructuredRow):
+            layout = row_layout(self.model, model_headers(self.model.encoding, self.model))
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            records = await self._records_until(deadline, timeout_s, max_records)
+            if layout is not None:
+                rows = await self._rows(records, layout)
+                if rows is not None:
+                    return rows
+            else:
+                received = await self._received(records)
+                if received:
+                    return received
+
+    @overload
+    def batches(  # type: ignore[overload-overlap]
+        self: Consumer[R], *, max_records: int = ..., timeout_s: float | None = ...
+    ) -> AsyncIterator[RowBatch[R]]: ...
+    @overload
+    def batches(
+        self, *, max_records: int = ..., timeout_s: float | None = ...
+    ) -> AsyncIterator[list[Received[M]]]: ...
+    def batches(
+        self, *, max_records: int = 10_000, timeout_s: float | None = None
+    ) -> AsyncIterator[Any]:
+        """``async for batch in consumer.batches(): ...``: :meth:`receive_batch` again and
+        again, each batch processed once the loop asks for the next."""
+
+        async def repeat() -> AsyncIterator[Any]:
+            while True:
+                yield await self.receive_batch(max_records=max_records, timeout_s=timeout_s)
+
+        return repeat()
+
+    async def _records_until(
+        self, deadline: float | None, timeout_s: float | None, max_records: int
+    ) -> list[Record]:
+        reassembler = self._subscriber.reassembler
+        while True:
+            for lost in reassembler.expired() if reassembler.pending else ():
+                await self.policy.handle_lost(lost)
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise TimeoutError(f"no message within {timeout_s} s")
+            step = remaining
+            if reassembler.pending:
+                step = _EXPIRY_CHECK_S if step is None else min(step, _EXPIRY_CHECK_S)
+            try:
+                return await self._subscriber.next_batch(max_records, step)
+            except TimeoutError:
+                continue
+
+    async def _one(self, records: list[Record], index: int) -> Received[M] | None:
+        """``records[index]`` the single-message way: ``None`` for a chunk of a message not yet
+        complete or a bad message the policy let go; raises as ``on_error="raise"`` says,
+        after giving back what follows it."""
+        record = records[index]
+        try:
+            whole = self._subscriber.reassembler.add(record)
+            return None if whole is None else self.convert(whole)
+        except DQError as error:
+            if self.policy.on_error == "raise":
+                self._subscriber.give_back(records[index + 1 :])
+            await self.policy.handle(record, error)
+            return None
+
+    async def _received(self, records: list[Record]) -> list[Received[M]]:
+        received: list[Received[M]] = []
+        for index, record in enumerate(records):
+            if received and self.policy.on_error == "raise" and self._is_bad(record):
+                self._subscriber.give_back(records[index:])
+                break
+            one = await self._one(records, index)
+            if one is not None:
+                received.append(one)
+        return received
+
+    def _is_bad(self, record: Record) -> bool:
+        """Whether ``record`` would raise; only asked under ``"raise"`` with messages in hand,
+        so a batch ends before a bad message and the next call raises for it."""
+        if _headers.header_value(record.headers, CHUNK_ID) is not None:
+            return False  # chunks are judged when their message is whole
+        try:
+            self.convert(record)
+        except DQError:
+            return True
+        return False
+
+    async def _rows(self, records: list[Record], layout: RowLayout) -> RowBatch[Any] | None:
+        parts: list[np.ndarray[Any, np.dtype[np.void]]] = []
+        sources: list[Record] = []
+        index, count = 0, len(records)
+        while index < count:
+            run = fast_rows(layout, records, index)
+            if run:
+                try:
+                    parts.append(join_rows(layout, records[index : index + run]))
+                    sources.extend(records[index : index + run])
+                    index += run
+                    continue
+                except DQError:
+                    pass  # some row is bad: find it the single-message way
+            if parts and self.policy.on_error == "raise" and self._is_bad(records[index]):
+                self._subscriber.give_back(records[index:])
+                break
+            one = await self._one(records, index)
+            if one is not None:
+                parts.append(cast(StructuredRow, one.value).to_wire())
+                sources.append(records[index])
+            index += 1
+        if not sources:
+            return None
+        array = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        rows = StructuredArray[self.model](array)  # type: ignore[name-defined]
+        return RowBatch(
+            rows=rows,
+            topics=tuple(record.topic for record in sources),
+            partitions=np.fromiter((r.partition for r in sources), np.int32, len(sources)),
+            offsets=np.fromiter((r.offset for r in sources), np.int64, len(sources)),
+            timestamps=np.fromiter((r.timestamp for r in sources), np.int64, len(sources)),
         )
 
     def convert(self, record: Record) -> Received[M]:

@@ -73,7 +73,9 @@ def test_every_generated_file_starts_with_the_header() -> None:
     files = sorted(OUTPUT.glob("*.py"))
     assert {p.stem for p in files} == {
         "__init__",
+        "gain_calibration_display",
         "numpy_structured_pointing",
+        "pointing_offset_display",
         "pointing_table",
         "signal_display_metrics",
     }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,7 +15,16 @@ import dq_sdk.schemas
 from dq_sdk import MessageValidationError, WireMessage
 from dq_sdk._models import Message, Record
 from dq_sdk._validation import schema_issues, validate
-from dq_sdk.schemas import MetricPayload, PointingNumpyArray, PointingTable, StructuredArray
+from dq_sdk.schemas import (
+    GainCalibrationDisplay,
+    MetricPayload,
+    PointingNumpyArray,
+    PointingOffsetDisplay,
+    PointingTable,
+    StructuredArray,
+)
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
 
 class Reading(BaseModel):
@@ -88,14 +99,17 @@ MESSAGE_CLASSES = [
     StructuredArray[PointingNumpyArray],
     PointingTable,
     MetricPayload,
+    PointingOffsetDisplay,
+    GainCalibrationDisplay,
 ]
 
 
 @pytest.mark.parametrize("model", MESSAGE_CLASSES, ids=lambda m: m.__name__)
 def test_every_message_class_declares_encoding_and_schema(model: type[WireMessage]) -> None:
-    assert model.encoding.value in {"msgpack_numpy", "xarray"}
+    assert model.encoding.value in {"msgpack_numpy", "xarray", "json"}
     assert model.schema_id.startswith("https://")
-    assert model.schema_version == "1.0.0"
+    source = SCHEMAS / model.schema_id.rsplit("/", 1)[1]
+    assert model.schema_version == json.loads(source.read_text())["x-version"]
     assert callable(model.from_wire)
 
 

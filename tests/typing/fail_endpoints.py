@@ -32,3 +32,9 @@ def wrong_option_types(server: str) -> None:
     Producer(PointingNumpyArray, server, transport="kafka-python")  # E: arg-type
     Consumer(MetricPayload, server, on_error="ignore")  # E: arg-type
     Consumer(MetricPayload, server, transport="kafka-python")  # E: arg-type
+
+
+async def a_metric_batch_has_no_columns(server: str) -> None:
+    consumer = Consumer(MetricPayload, server, topics=["m"])
+    batch = await consumer.receive_batch()
+    print(batch.rows)  # E: attr-defined

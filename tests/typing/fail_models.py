@@ -35,7 +35,8 @@ def containers_only_hold_rows(metric: MetricPayload, row: PointingNumpyArray) ->
 def metric_fields(payload: MetricPayload) -> None:
     payload.data_type = "phase"  # E: misc
     SpectrumItem(polarisation="XX", power="loud")  # E: arg-type
-    AmplitudeItem(baseline="A_B", polarisation="XX")  # E: call-arg
+    AmplitudeItem(baseline="A_B", polarisation="XX", data="loud")  # E: arg-type
+    _ = payload.spectral_window.count  # E: union-attr
     _ = payload.data[0].power  # E: union-attr
 
 

@@ -72,7 +72,11 @@ def tables(table: PointingTable) -> None:
 def metrics(payload: MetricPayload, wire: dict[str, Any]) -> None:
     assert_type(payload.timestamp, datetime)
     assert_type(payload.data, Sequence[Item])
-    assert_type(payload.spectral_window.count, int)
+    window = payload.spectral_window  # optional since 1.1.0: some producers send none
+    assert_type(window, SpectralWindow | None)
+    if window is not None:
+        assert_type(window.count, int)
+        assert_type(window.channels_id, int | str | None)
     assert_type(payload.to_wire(), dict[str, Any])
     assert_type(MetricPayload.from_wire(wire), MetricPayload)
     item = payload.data[0]

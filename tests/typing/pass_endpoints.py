@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import assert_type
 
-from dq_sdk import Consumer, Producer, Received, RecordMetadata
+from dq_sdk import Consumer, Producer, Received, RecordMetadata, RowBatch
 from dq_sdk.schemas import MetricPayload, PointingNumpyArray, PointingTable, StructuredArray
 
 
@@ -45,3 +45,16 @@ async def consumer_yields_envelopes_of_its_model(server: str) -> None:
 async def tables(server: str, table: PointingTable) -> None:
     async with Producer(PointingTable, server, topic="pointing_table") as producer:
         await producer.send(table)
+
+
+async def batches_are_columns_for_rows_and_lists_otherwise(server: str) -> None:
+    rows = Consumer(PointingNumpyArray, server, topics=["pointing_offset"])
+    batch = await rows.receive_batch(max_records=1000, timeout_s=1.0)
+    assert_type(batch, RowBatch[PointingNumpyArray])
+    assert_type(batch.rows, StructuredArray[PointingNumpyArray])
+    async for each in rows.batches():
+        assert_type(each, RowBatch[PointingNumpyArray])
+    metrics = Consumer(MetricPayload, server, topics=["metrics-spectrum-01"])
+    assert_type(await metrics.receive_batch(), list[Received[MetricPayload]])
+    async for listed in metrics.batches(max_records=10):
+        assert_type(listed, list[Received[MetricPayload]])

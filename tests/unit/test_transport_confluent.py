@@ -7,7 +7,7 @@ import asyncio
 import ssl
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import confluent_kafka
 import pytest
@@ -212,7 +212,8 @@ class FakeProducer:
 
 def client_with(fake: FakeProducer) -> ConfluentProducerClient:
     client = ConfluentProducerClient("h:1")
-    client._producer = fake  # type: ignore[assignment]
+    # A stand-in for confluent_kafka.Producer (typed in some confluent-kafka releases only).
+    cast(Any, client)._producer = fake
     client._loop = asyncio.get_running_loop()
     return client
 

@@ -10,6 +10,7 @@ model, so an error reads ``data[2].power: Field required`` rather than one line 
 from __future__ import annotations
 
 import numbers
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,9 +34,17 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .._exceptions import MessageValidationError, SchemaIssue
-from ._base import Message, issues_from_pydantic
+from ._base import Message, Record, issues_from_pydantic
 
-__all__ = ["FloatArray", "ItemsRule", "RecordMessage", "UtcTimestamp"]
+__all__ = [
+    "FloatArray",
+    "Identifier",
+    "JsonFloat",
+    "ItemsRule",
+    "RecordMessage",
+    "RequiredAnyRecord",
+    "UtcTimestamp",
+]
 
 
 def _float_array(value: object) -> npt.NDArray[np.float64]:
@@ -83,6 +92,87 @@ UtcTimestamp = Annotated[
     AfterValidator(_as_utc),
     PlainSerializer(_iso, return_type=str),
 ]
+
+
+_DECIMAL = re.compile(r"[0-9]+")
+_IDENTIFIER_RULE = 'expected an integer >= 0, a decimal string such as "0", or "none"'
+
+
+def _identifier(value: object) -> int | str:
+    # SKA's producers send ids as ints, as numeric strings and as "none" (docs/schemas.md);
+    # the value is kept as sent so that a relay re-sends the same bytes.
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and (value == "none" or _DECIMAL.fullmatch(value)):
+        return value
+    raise ValueError(f"{_IDENTIFIER_RULE}, found {value!r}")
+
+
+#: An identifier as SKA producers send it: ``int >= 0``, a decimal string, or ``"none"``.
+#: The schema says the same as ``anyOf`` (integer >= 0 | string of digits | ``"none"``).
+Identifier = Annotated[
+    int | str,
+    PlainValidator(_identifier),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": "^[0-9]+$"},
+                {"const": "none"},
+            ]
+        }
+    ),
+]
+
+
+def _json_float(value: object) -> float | str:
+    # JSON has no NaN: SKA's producers write it as "nan". A float NaN given in Python becomes
+    # "nan" so the message can go out as JSON; other strings (even "NaN", "inf") are refused.
+    if isinstance(value, str):
+        if value == "nan":
+            return value
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+        if number != number:
+            return "nan"
+        if number not in (float("inf"), float("-inf")):
+            return number
+    raise ValueError(f'expected a finite number or "nan", found {value!r}')
+
+
+#: A number as a JSON producer writes it: a finite float, or ``"nan"`` for NaN.
+JsonFloat = Annotated[
+    float | str,
+    PlainValidator(_json_float),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"const": "nan"}]}),
+]
+
+
+class RequiredAnyRecord(Record):
+    """A record whose schema's ``x-required-any`` lists groups of fields: at least one field
+    of each group must be present and not null (an item that renamed a field, e.g.
+    ``amplitudes`` -> ``data``, carries either name)."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_of_each_group(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        groups: list[list[str]] = cls.schema_extensions.get("x-required-any", [])
+        if not isinstance(data, Mapping):
+            return handler(data)
+        errors: list[InitErrorDetails] = []
+        for group in groups:
+            if all(data.get(name) is None for name in group):
+                message = "one of {names} is required"
+                context = {"names": " or ".join(group)}
+                error = PydanticCustomError("missing_any", message, context)
+                errors.append({"type": error, "loc": (group[0],), "input": dict(data)})
+        if not errors:
+            return handler(data)
+        try:
+            handler(data)
+        except ValidationError as error:
+            errors.extend(_as_init_errors(error, ()))
+        raise ValidationError.from_exception_data(cls.__name__, errors)
 
 
 @dataclass(frozen=True)
@@ -143,7 +233,8 @@ class RecordMessage(Message):
 
     def to_wire(self) -> dict[str, Any]:
         """The dict for the codec: float lists stay numpy arrays, the timestamp a string."""
-        return self.model_dump(by_alias=True)
+        # Unset optional fields stay off the wire: a message re-sent is the message received.
+        return self.model_dump(by_alias=True, exclude_unset=True)
 
     @classmethod
     def from_wire(cls, value: object) -> Self:

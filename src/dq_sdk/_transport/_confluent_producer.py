@@ -111,7 +111,7 @@ class ConfluentProducerClient:
                 self.connect_timeout_s,
             )
         except BaseException:
-            await asyncio.to_thread(producer.close)
+            await asyncio.to_thread(_close, producer)
             raise
         self._producer = producer
         self._stop_polling.clear()
@@ -186,7 +186,7 @@ class ConfluentProducerClient:
             if self._poller is not None:
                 await asyncio.to_thread(self._poller.join, 5 * _POLL_S + 1.0)
             self._settle()
-            await asyncio.to_thread(producer.close)
+            await asyncio.to_thread(_close, producer)
 
     async def flush(self) -> None:
         producer = self._require()
@@ -380,3 +380,11 @@ class _Batch:
             self.future.set_exception(failure)
         else:
             self.future.set_result(self.outcomes)
+
+
+def _close(producer: confluent_kafka.Producer) -> None:
+    """Release a producer: ``close()`` where confluent-kafka has it (2.13+); older releases
+    (the ``quix`` extra pins < 2.13) free it when the last reference goes."""
+    close = getattr(producer, "close", None)
+    if close is not None:
+        close()

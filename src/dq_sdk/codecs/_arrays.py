@@ -17,6 +17,7 @@ __all__ = [
     "NDArray",
     "check_carriable",
     "check_readable",
+    "check_text",
     "checked_shape",
     "data_buffer",
     "readonly_view",
@@ -137,12 +138,17 @@ def readonly_view(
     except (TypeError, ValueError) as exc:  # not expected after checked_shape; never bare
         raise DecodeError(f"{encoding.value} decoding: {exc}") from exc
     array.flags.writeable = False
+    check_text(array, encoding)
+    return array
+
+
+def check_text(array: NDArray, encoding: Encoding) -> None:
+    """Refuse an array whose text (dtype 'U') values hold a code point over U+10FFFF: numpy
+    accepts them, and fails later with SystemError when a str is made from one."""
     if _bad_text(array):
-        # numpy would accept it, and fail later with SystemError when a str is made from it.
         raise DecodeError(
             f"{encoding.value} decoding: a text (dtype 'U') value holds a code point over U+10FFFF"
         )
-    return array
 
 
 def _bad_text(array: NDArray) -> bool:

@@ -34,7 +34,7 @@ from ._msgpack_reader import MapHook, read
 from ._ndmap import Unsupported, array_map, array_map_of, complex_map, from_map, scalar_map
 from ._one_array import OneArrayLayouts
 
-__all__ = ["COPY_BELOW", "MsgpackNumpyCodec", "pack", "pack_rows", "unpack"]
+__all__ = ["COPY_BELOW", "MsgpackNumpyCodec", "pack", "pack_rows", "row_head", "unpack"]
 
 # Below this, an array is packed inside msgpack-python's buffer: two copies of a few KiB
 # cost less than the chunk bookkeeping.
@@ -135,6 +135,13 @@ def pack_rows(array: NDArray, encoding: Encoding = Encoding.MSGPACK_NUMPY) -> li
     prefix = _map_head(array.dtype, (1,)) + _bin_header(size)
     data = array.tobytes()
     return [prefix + data[start : start + size] for start in range(0, size * len(array), size)]
+
+
+def row_head(dtype: np.dtype[Any]) -> bytes:
+    """What every message of ``pack_rows`` starts with for rows of ``dtype``: the bytes before
+    the row's own. A message that is this head and ``dtype.itemsize`` more bytes is a 1-row
+    array of ``dtype`` holding those bytes."""
+    return _map_head(dtype, (1,)) + _bin_header(dtype.itemsize)
 
 
 def _data(array: NDArray) -> bytes | memoryview:

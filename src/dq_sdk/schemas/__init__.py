@@ -4,7 +4,9 @@
 
 from dq_sdk._models import StructuredArray
 
+from .gain_calibration_display import GainCalibrationDisplay
 from .numpy_structured_pointing import PointingNumpyArray
+from .pointing_offset_display import PointingOffsetDisplay
 from .pointing_table import PointingTable, PointingTableAttrs
 from .signal_display_metrics import (
     AmplitudeItem,
@@ -19,9 +21,11 @@ from .signal_display_metrics import (
 __all__ = [
     "AmplitudeItem",
     "BandAveragedXCorrItem",
+    "GainCalibrationDisplay",
     "MetricPayload",
     "PhaseItem",
     "PointingNumpyArray",
+    "PointingOffsetDisplay",
     "PointingTable",
     "PointingTableAttrs",
     "SpectralWindow",

@@ -6,27 +6,46 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from dq_sdk._models._base import Record
-from dq_sdk._models._record import FloatArray, RecordMessage, UtcTimestamp
+from dq_sdk._models._record import (
+    FloatArray,
+    Identifier,
+    RecordMessage,
+    RequiredAnyRecord,
+    UtcTimestamp,
+)
 from dq_sdk.codecs import Encoding
 from pydantic import ConfigDict, Field
 
 
 class SpectralWindow(Record):
-    """The frequency channels a metric covers."""
+    """The frequency channels a metric covers. Older producers send only freq_min, freq_max and
+    count.
+    """
 
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
     freq_min: Annotated[float, Field(description="Lowest frequency, Hz.")]
     freq_max: Annotated[float, Field(description="Highest frequency, Hz.")]
     count: Annotated[int, Field(description="Number of channels.", ge=0)]
     channels_id: Annotated[
-        int, Field(description="Identifier of the channel configuration.", ge=0)
-    ]
+        Identifier | None,
+        Field(
+            description='Identifier of the channel configuration: an integer, the same integer as a decimal string ("0"), or "none" when the producer has none; kept as sent.',
+            examples=[0, "0", "none"],
+        ),
+    ] = None
     spectral_window_id: Annotated[
-        int, Field(description="Identifier of the spectral window.", ge=0)
-    ]
-    start: Annotated[int, Field(description="First channel index.", ge=0)]
+        Identifier | None,
+        Field(
+            description='Identifier of the spectral window: an integer, the same integer as a decimal string ("0"), or "none" when the producer has none; kept as sent.',
+            examples=[0, "0", "none"],
+        ),
+    ] = None
+    start: Annotated[int | None, Field(description="First channel index.", ge=0)] = None
     stride: Annotated[
-        int, Field(description="Channel stride (1 = every channel).", ge=1)
-    ]
+        int | None, Field(description="Channel stride (1 = every channel).", ge=1)
+    ] = None
 
 
 class SpectrumItem(Record):
@@ -49,7 +68,7 @@ class SpectrumItem(Record):
     ]
 
 
-class AmplitudeItem(Record):
+class AmplitudeItem(RequiredAnyRecord):
     """Item of an "amplitude" (or "lagplot") metric: amplitudes of one baseline and
     polarisation.
     """
@@ -57,6 +76,9 @@ class AmplitudeItem(Record):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
+    schema_extensions: ClassVar[dict[str, Any]] = {
+        "x-required-any": [["amplitudes", "data"]]
+    }
     baseline: Annotated[
         str,
         Field(
@@ -74,19 +96,28 @@ class AmplitudeItem(Record):
         ),
     ]
     amplitudes: Annotated[
-        FloatArray,
+        FloatArray | None,
         Field(
-            description="Amplitude per channel (per lag for a lag plot); a list or a 1-d float numpy array."
+            description="Amplitude per channel (per lag for a lag plot); a list or a 1-d float numpy array; the older name of data. An item carries amplitudes or data (or both)."
         ),
-    ]
+    ] = None
+    data: Annotated[
+        FloatArray | None,
+        Field(
+            description="Amplitude per channel (per lag for a lag plot); the name current producers use (older ones send amplitudes); a list or a 1-d float numpy array."
+        ),
+    ] = None
 
 
-class PhaseItem(Record):
+class PhaseItem(RequiredAnyRecord):
     """Item of a "phase" metric: phases of one baseline and polarisation."""
 
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
+    schema_extensions: ClassVar[dict[str, Any]] = {
+        "x-required-any": [["phases", "data"]]
+    }
     baseline: Annotated[
         str,
         Field(
@@ -104,11 +135,17 @@ class PhaseItem(Record):
         ),
     ]
     phases: Annotated[
-        FloatArray,
+        FloatArray | None,
         Field(
-            description="Phase per channel, degrees; a list or a 1-d float numpy array."
+            description="Phase per channel, degrees; a list or a 1-d float numpy array; the older name of data. An item carries phases or data (or both)."
         ),
-    ]
+    ] = None
+    data: Annotated[
+        FloatArray | None,
+        Field(
+            description="Phase per channel, degrees; the name current producers use (older ones send phases); a list or a 1-d float numpy array."
+        ),
+    ] = None
 
 
 class UVCoverageItem(Record):
@@ -163,7 +200,10 @@ class BandAveragedXCorrItem(Record):
 class MetricPayload(RecordMessage):
     """A signal-display metric as the visibility receive process sends it (topics such as
     metrics-spectrum-01). data_type decides the shape of every item of data (x-items-by);
-    extra keys are ignored so that newer producers can add fields.
+    extra keys are ignored so that newer producers can add fields. Accepts the shapes SKA's
+    producers are recorded sending (docs/schemas.md, 'What SKA sends'): identifiers as
+    integers or strings, a missing or partial spectral_window, amplitude and phase values
+    under data.
     """
 
     model_config = ConfigDict(
@@ -173,9 +213,9 @@ class MetricPayload(RecordMessage):
     schema_id: ClassVar[str] = (
         "https://dq-sdk.skao.int/schemas/signal_display_metrics.json"
     )
-    schema_version: ClassVar[str] = "1.0.0"
+    schema_version: ClassVar[str] = "1.1.0"
     schema_extensions: ClassVar[dict[str, Any]] = {
-        "x-version": "1.0.0",
+        "x-version": "1.1.0",
         "x-encoding": "msgpack_numpy",
         "x-items-by": {
             "field": "data",
@@ -211,8 +251,11 @@ class MetricPayload(RecordMessage):
         ),
     ]
     spectral_window: Annotated[
-        SpectralWindow, Field(description="The spectral window the metric covers.")
-    ]
+        SpectralWindow | None,
+        Field(
+            description="The spectral window the metric covers; absent in some producers' messages (the recorded band-averaged cross-correlation has none)."
+        ),
+    ] = None
     data: Annotated[
         Sequence[SpectrumItem | AmplitudeItem | PhaseItem | UVCoverageItem | BandAveragedXCorrItem],
         Field(

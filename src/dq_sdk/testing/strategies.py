@@ -13,6 +13,7 @@ picked up without touching this module. Only this module of dq-sdk imports hypot
 
 from __future__ import annotations
 
+import collections.abc
 import datetime as dt
 import types
 import typing
@@ -26,7 +27,7 @@ from pydantic import AwareDatetime, BaseModel
 from pydantic.fields import FieldInfo
 
 from .._models._dataset import DatasetMessage, require_xarray
-from .._models._record import RecordMessage
+from .._models._record import FloatArray, Identifier, JsonFloat, RecordMessage
 from .._models._structured import StructuredArray, StructuredRow
 from ..schemas import (
     AmplitudeItem,
@@ -190,7 +191,7 @@ def records(model: type[B]) -> st.SearchStrategy[B]:
     """Instances of a pydantic model, field by field; ``x-items-by`` rules are honoured."""
     rule = model.items_rule() if issubclass(model, RecordMessage) else None
     if rule is None:
-        return _json_fields(model).map(model.model_validate)
+        return _json_fields(model).filter(_any_required(model)).map(model.model_validate)
     tagged = [
         st.fixed_dictionaries(
             {rule.tag: st.just(tag), rule.field: st.lists(records(item), max_size=_MAX_ITEMS)}
@@ -200,6 +201,26 @@ def records(model: type[B]) -> st.SearchStrategy[B]:
     rest = _json_fields(model, skip=frozenset({rule.tag, rule.field}))
     both = st.tuples(st.one_of(tagged), rest)
     return both.map(lambda parts: model.model_validate({**parts[1], **parts[0]}))
+
+
+def _any_required(model: type[BaseModel]) -> typing.Callable[[dict[str, Any]], bool]:
+    """``x-required-any``: at least one field of each group is present (not None)."""
+    groups: list[list[str]] = getattr(model, "schema_extensions", {}).get("x-required-any", [])
+
+    def check(values: dict[str, Any]) -> bool:
+        return all(any(values.get(name) is not None for name in group) for group in groups)
+
+    return check
+
+
+# The custom field types of dq_sdk._models, by the values their validators accept.
+_CUSTOM_TYPES: dict[object, st.SearchStrategy[Any]] = {
+    FloatArray: hnp.arrays(np.float64, st.integers(0, 16), elements=_FINITE),
+    Identifier: st.one_of(
+        st.integers(0, 2**63 - 1), st.from_regex(r"[0-9]+", fullmatch=True), st.just("none")
+    ),
+    JsonFloat: st.one_of(_FINITE, st.just("nan")),
+}
 
 
 def _json_fields(
@@ -215,12 +236,14 @@ def _json_fields(
 
 
 def _value(annotation: Any, info: FieldInfo) -> st.SearchStrategy[Any]:
+    if annotation in _CUSTOM_TYPES:
+        return _CUSTOM_TYPES[annotation]
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Literal:
         return st.sampled_from(args)
     if origin in (typing.Union, types.UnionType):
         return st.one_of([_value(arg, info) for arg in args])
-    if origin is list:
+    if origin in (list, collections.abc.Sequence):
         return st.lists(_value(args[0], FieldInfo()), max_size=_MAX_ITEMS)
     if annotation is type(None):
         return st.none()
