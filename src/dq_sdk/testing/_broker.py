@@ -44,18 +44,18 @@ from ._engines import (
 
 __all__ = [
     "BOOTSTRAP_ENV",
+    "BrokerEngine",
+    "BrokerProcess",
     "DEFAULT_ENGINE",
     "ENGINES",
     "ENGINE_ENV",
-    "BrokerEngine",
-    "BrokerProcess",
-    "engine_from_env",
-    "noida_binary",
-    "tansu_binary",
     "bootstrap_from_env",
+    "engine_from_env",
     "local_broker",
+    "noida_binary",
     "running_broker",
     "start_broker",
+    "tansu_binary",
 ]
 
 #: Environment variable naming an existing Kafka cluster to use instead of a local broker.
