@@ -1,6 +1,8 @@
 """Developer sessions. ``nox -l`` lists them; ``bash scripts/test.sh`` is what CI runs.
 
 codegen / codegen_check   regenerate src/dq_sdk/schemas from schemas/ / fail if it is stale
+schemas_check             schema versions follow their changes since the merge base with main
+                          (major for a breaking change); ``-- --against REF`` compares elsewhere
 lint / typecheck          ruff, mypy --strict (src, tests, codegen, benchmarks, this file)
 tests                     the pytest suite against a local broker the tests start
 kafka                     the Kafka-facing tests only, e.g. against DQ_SDK_BOOTSTRAP=host:port
@@ -15,7 +17,7 @@ import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["codegen_check", "lint", "typecheck", "tests"]
+nox.options.sessions = ["codegen_check", "schemas_check", "lint", "typecheck", "tests"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 TEST_TOOLS = nox.project.dependency_groups(PYPROJECT, "test")
@@ -36,6 +38,14 @@ def codegen(session: nox.Session) -> None:
 def codegen_check(session: nox.Session) -> None:
     _install(session, *TEST_TOOLS)
     session.run("python", "-m", "codegen", "--check")
+
+
+@nox.session
+def schemas_check(session: nox.Session) -> None:
+    _install(session)
+    session.run("dq-sdk", "schemas", "versions", *session.posargs)
+    if session.posargs:
+        session.run("dq-sdk", "schemas", "compat", *session.posargs)
 
 
 @nox.session

@@ -123,7 +123,10 @@ def _confluent_batch_blocking(
             raise RuntimeError(f"raw confluent producer delivered {delivered} of {count}")
         return rate(count, elapsed)
     finally:
-        producer.close()
+        # close() arrived in confluent-kafka 2.13; the quix extra pins an older release.
+        close = getattr(producer, "close", None)
+        if close is not None:
+            close()
 
 
 async def confluent_batch(

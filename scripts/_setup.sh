@@ -22,3 +22,7 @@ if ! command -v kcat >/dev/null 2>&1; then
     echo "kcat is missing and cannot be installed here: install it (Debian: apt-get install kcat)" >&2
   fi
 fi
+# The view's browser tests drive Debian's Chromium (Playwright cannot download its own here).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi

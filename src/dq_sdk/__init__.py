@@ -29,6 +29,7 @@ from ._exceptions import (
     MissingDependencyError,
     SchemaIssue,
     SchemaMismatchError,
+    SchemaToolError,
     UnsupportedByBrokerError,
 )
 from ._message import WireMessage
@@ -69,6 +70,7 @@ __all__ = [
     "RowBatch",
     "SchemaIssue",
     "SchemaMismatchError",
+    "SchemaToolError",
     "StructuredArray",
     "TopicInfo",
     "TopicSpec",

@@ -10,6 +10,7 @@ with its field path::
     │   └── DecodeError ........... bytes that do not decode (never unpickled)
     ├── MessageValidationError (TypeError) ... every schema issue, listed together
     ├── SchemaMismatchError ....... a received message of another model, version or encoding
+    ├── SchemaToolError (ValueError)  a schema, folder, git ref or option schema tools cannot use
     ├── IncompleteMessageError .... a chunked message whose chunks never all arrived
     ├── MessageTooLargeError ...... over the producer's request limit, refused before sending
     ├── KafkaError ................ the broker or the client failed (aiokafka error as __cause__)
@@ -41,6 +42,7 @@ __all__ = [
     "MissingDependencyError",
     "SchemaIssue",
     "SchemaMismatchError",
+    "SchemaToolError",
     "UnsupportedByBrokerError",
 ]
 
@@ -148,6 +150,12 @@ class MessageValidationError(DQError, TypeError):
 
 class SchemaMismatchError(DQError):
     """A received message announces another model, schema version or encoding."""
+
+
+class SchemaToolError(DQError, ValueError):
+    """A schema tool (``dq_sdk.schema_tools``) got input it cannot use: a schema file that is not
+    JSON, a version that is not ``MAJOR.MINOR.PATCH``, a folder or git ref that does not exist,
+    an unknown compatibility mode, a channel map naming an unknown model..."""
 
 
 class IncompleteMessageError(DQError):

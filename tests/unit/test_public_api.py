@@ -10,10 +10,17 @@ import pytest
 
 import dq_sdk
 
+PUBLIC_MODULES = [
+    "dq_sdk",
+    "dq_sdk.codecs",
+    "dq_sdk.schema_tools",
+    "dq_sdk.schemas",
+    "dq_sdk.testing",
+    "dq_sdk.view",
+]
 
-@pytest.mark.parametrize(
-    "module_name", ["dq_sdk", "dq_sdk.codecs", "dq_sdk.schemas", "dq_sdk.testing"]
-)
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
 def test_all_is_sorted_complete_and_importable(module_name: str) -> None:
     module = importlib.import_module(module_name)
     exported = list(module.__all__)
@@ -69,9 +76,7 @@ def test_every_error_is_a_dq_error() -> None:
     assert issubclass(dq_sdk.DecodeError, ValueError)
 
 
-@pytest.mark.parametrize(
-    "module_name", ["dq_sdk", "dq_sdk.codecs", "dq_sdk.schemas", "dq_sdk.testing"]
-)
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
 def test_api_reference_names_every_public_name(module_name: str) -> None:
     from pathlib import Path
 

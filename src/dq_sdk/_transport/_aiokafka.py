@@ -455,6 +455,27 @@ class KafkaConsumerClient:
         value = self._consumer.highwater(TopicPartition(topic, partition))
         return None if value is None else int(value)
 
+    async def seek_to_recent(self, partitions: Iterable[tuple[str, int]], count: int) -> None:
+        """Read each of these assigned partitions from ``count`` messages before its end.
+
+        The end is the broker's ListOffsets answer: exact on Kafka; on tansu it is the last
+        batch's base offset + 1 (too low), so there more than ``count`` messages come, never
+        fewer. Never before the partition's first offset.
+        """
+        pairs = [TopicPartition(topic, partition) for topic, partition in partitions]
+        if not pairs:
+            return
+        ends = await guarded(
+            self._consumer.end_offsets(pairs), "reading end offsets", bootstrap=self.bootstrap
+        )
+        starts = await guarded(
+            self._consumer.beginning_offsets(pairs),
+            "reading beginning offsets",
+            bootstrap=self.bootstrap,
+        )
+        for pair in pairs:
+            self._consumer.seek(pair, max(int(starts[pair]), int(ends[pair]) - count))
+
 
 def _record(message: Any) -> Record:
     key, value = message.key, message.value

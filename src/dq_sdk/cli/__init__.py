@@ -1,0 +1,5 @@
+"""The ``dq-sdk`` command line (one module per command group)."""
+
+from ._app import app, main
+
+__all__ = ["app", "main"]
