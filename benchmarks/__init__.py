@@ -12,7 +12,8 @@ Areas, one module each:
 - :mod:`benchmarks.consumers` typed ``Consumer[M]``, ``DataQueueConsumer`` and raw clients;
 - :mod:`benchmarks.codecs` encoding/decoding large arrays against one ``ndarray.copy()``;
 - :mod:`benchmarks.validation` validation and the per-message typed-layer work;
-- :mod:`benchmarks.settings` what linger, batch size and compression do to these payloads.
+- :mod:`benchmarks.settings` what linger, batch size and compression do to these payloads;
+- :mod:`benchmarks.telemetry` what ``dq_sdk.telemetry`` costs, absent and on.
 
 Results go to ``benchmarks/results/`` as ``latest.json`` and ``latest.md``.
 """

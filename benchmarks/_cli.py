@@ -17,13 +17,13 @@ from pathlib import Path
 
 from dq_sdk.testing import bootstrap_from_env, start_broker
 
-from . import _report, codecs, consumers, engines, producers, settings, validation, view
+from . import _report, codecs, consumers, engines, producers, settings, telemetry, validation, view
 from ._core import Row, Settings
 from ._payloads import payloads
 
 __all__ = ["AREAS", "OPT_IN", "main", "run"]
 
-AREAS = ("codecs", "validation", "producers", "consumers", "settings", "engines")
+AREAS = ("codecs", "validation", "producers", "consumers", "settings", "telemetry", "engines")
 #: Areas run only when named with --area (the view needs Debian's Chromium).
 OPT_IN = ("view",)
 RESULTS = Path(__file__).parent / "results"
@@ -48,10 +48,12 @@ async def run(
             rows += await producers.run(bootstrap, loads, config)
         elif area == "consumers":
             rows += await consumers.run(bootstrap, loads, config)
-        elif area == "view":
-            rows += await view.run(bootstrap, config)
         elif area == "settings":
             rows += await settings.run(bootstrap, loads, config)
+        elif area == "view":
+            rows += await view.run(bootstrap, config)
+        elif area == "telemetry":
+            rows += await telemetry.run(bootstrap, loads, config)
         else:
             rows += await engines.run(config)
         print(f"  {area}: {time.perf_counter() - started:.1f} s", flush=True)

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dq_sdk import WireMessage
-from dq_sdk._producer import describing_headers
+from dq_sdk._headers import describing_headers
 from dq_sdk.codecs import Encoding, encode
 from dq_sdk.demo import pointing_offsets, spectrum_metric
 from dq_sdk.schemas import MetricPayload, PointingNumpyArray, StructuredArray

@@ -18,6 +18,7 @@ from ._consumer import Consumer, Received
 from ._exceptions import (
     BrokerUnavailableError,
     CodecError,
+    CommitFailedError,
     ConsumerStoppedError,
     DecodeError,
     DQError,
@@ -27,6 +28,8 @@ from ._exceptions import (
     MessageTooLargeError,
     MessageValidationError,
     MissingDependencyError,
+    ProducerStoppedError,
+    ReceiveTimeoutError,
     SchemaIssue,
     SchemaMismatchError,
     SchemaToolError,
@@ -36,6 +39,7 @@ from ._message import WireMessage
 from ._models import StructuredArray
 from ._policy import OnError
 from ._producer import Producer
+from ._run import run
 from ._transport import RecordMetadata
 from .codecs import Encoding
 from .dataqueues import DataQueueAdmin, DataQueueConsumer, DataQueueProducer
@@ -49,6 +53,7 @@ __all__ = [
     "Admin",
     "BrokerUnavailableError",
     "CodecError",
+    "CommitFailedError",
     "Consumer",
     "ConsumerStoppedError",
     "DQError",
@@ -65,6 +70,8 @@ __all__ = [
     "MissingDependencyError",
     "OnError",
     "Producer",
+    "ProducerStoppedError",
+    "ReceiveTimeoutError",
     "Received",
     "RecordMetadata",
     "RowBatch",
@@ -76,5 +83,6 @@ __all__ = [
     "TopicSpec",
     "UnsupportedByBrokerError",
     "WireMessage",
+    "run",
     "__version__",
 ]

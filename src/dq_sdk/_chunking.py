@@ -17,22 +17,15 @@ from dataclasses import dataclass, field
 
 from . import _headers
 from ._exceptions import IncompleteMessageError
+from ._headers import CHUNK_BYTES, CHUNK_COUNT, CHUNK_ID, CHUNK_INDEX
 from ._transport import Record
 
 __all__ = [
-    "CHUNK_BYTES",
-    "CHUNK_COUNT",
-    "CHUNK_ID",
-    "CHUNK_INDEX",
     "Reassembler",
     "chunk_headers",
     "split",
 ]
 
-CHUNK_ID = "dq-chunk-id"
-CHUNK_INDEX = "dq-chunk-index"
-CHUNK_COUNT = "dq-chunk-count"
-CHUNK_BYTES = "dq-chunk-bytes"
 _CHUNK_HEADERS = {CHUNK_ID, CHUNK_INDEX, CHUNK_COUNT, CHUNK_BYTES}
 
 
@@ -94,6 +87,12 @@ class Reassembler:
             if t == topic and p == partition
         ]
         return min(offsets) if offsets else None
+
+    def forget(self, topic: str, partition: int) -> None:
+        """Drop the chunk sets in progress on a partition this consumer no longer reads (its
+        new owner reads them again from the committed offset, which is not past them)."""
+        for key in [key for key in self._pending if key[:2] == (topic, partition)]:
+            self._drop(key)
 
     def add(self, record: Record) -> Record | None:
         """Take a record; return it unchanged if it is no chunk, the whole message once a set

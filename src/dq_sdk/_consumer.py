@@ -12,9 +12,10 @@ committed. A crash therefore re-delivers, never skips (at-least-once).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast, overload
@@ -23,14 +24,22 @@ import numpy as np
 
 from . import _headers
 from ._batches import RowBatch, RowLayout, fast_rows, join_rows, row_layout
-from ._chunking import CHUNK_ID, Reassembler
-from ._exceptions import ConsumerStoppedError, DQError, SchemaMismatchError
+from ._chunking import Reassembler
+from ._exceptions import (
+    CommitFailedError,
+    ConsumerStoppedError,
+    DQError,
+    ReceiveTimeoutError,
+    SchemaMismatchError,
+)
+from ._headers import CHUNK_ID, model_headers
 from ._message import WireMessage
 from ._models._structured import StructuredArray, StructuredRow
 from ._policy import BadMessagePolicy, OnError
-from ._producer import model_headers
-from ._transport import Record, TransportName, consumer_client
+from ._transport import Partition, Record, TransportName, consumer_client
+from ._transport._base import listed
 from .codecs import decode
+from .telemetry._hooks import ConsumerHooks, consumer_hooks
 
 __all__ = ["Consumer", "MessageStream", "Received", "Subscriber"]
 
@@ -38,7 +47,13 @@ M = TypeVar("M", bound=WireMessage)
 R = TypeVar("R", bound=StructuredRow)
 T = TypeVar("T")
 
+log = logging.getLogger("dq_sdk.consumer")
+
 _POLL_MS = 100
+# Handing out buffered records awaits nothing, and one fetch can hold tens of thousands: yield
+# to the event loop this often, so that the client's heartbeats (aiokafka runs them on this
+# loop) and the application's other tasks are not starved into a session timeout.
+_YIELD_EVERY_S = 0.05
 _EXPIRY_CHECK_S = 0.1
 
 
@@ -56,7 +71,8 @@ class Received(Generic[M]):
 
 
 class Subscriber:
-    """Owns the aiokafka consumer: subscription, fetching and after-processing commits."""
+    """Owns the transport's consumer: subscription, fetching, after-processing commits, and
+    what a group rebalance does to them (the transport's :class:`RebalanceListener`)."""
 
     def __init__(
         self,
@@ -82,14 +98,21 @@ class Subscriber:
             auto_offset_reset=auto_offset_reset,
             **kafka_options,
         )
+        self._client.listen(self)
         self._auto_commit = bool(kafka_options["enable_auto_commit"])
         self._buffer: deque[Record] = deque()
         self._in_hand: Record | None = None
         self._in_hand_batch: list[Record] = []
-        self._processed: dict[tuple[str, int], int] = {}
-        self._last_commit = time.monotonic()
+        self._processed: dict[Partition, int] = {}
+        self._last_commit = self._last_yield = time.monotonic()
         self._commit_interval_s = commit_interval_s
         self._started = False
+        # Partitions being or already revoked: their records are not handed out, and their
+        # offsets are not recorded, until the group assigns them again.
+        self._leaving: set[Partition] = set()
+        self._revoked: set[Partition] = set()
+        # Resolved when the message in hand is finished; only while a revocation waits for it.
+        self._finished: asyncio.Future[None] | None = None
         if topics:
             self._client.subscribe(topics)
 
@@ -109,8 +132,9 @@ class Subscriber:
         try:
             if finished_in_hand:
                 self.done_with_in_hand()
-            await self.commit()
+            await self.commit(raise_rebalanced=False)
         finally:
+            self._in_hand = None  # a revocation while closing must not wait for it
             await self._client.stop()
 
     def update_topics(self, topics: Iterable[str]) -> None:
@@ -126,36 +150,58 @@ class Subscriber:
     def assignment(self) -> list[tuple[str, int]]:
         return self._client.assignment()
 
+    def highwater(self, topic: str, partition: int) -> int | None:
+        """The last high-water mark fetched for the partition, or ``None``; never blocks."""
+        return self._client.highwater(topic, partition)
+
     def done_with_in_hand(self) -> None:
-        if self._in_hand is not None:
-            record = self._in_hand
-            self._processed[(record.topic, record.partition)] = record.offset + 1
+        """The record or batch in hand is processed: record its offsets, except for
+        partitions revoked meanwhile (they belong to another member by now)."""
+        record = self._in_hand
+        if record is not None:
             self._in_hand = None
+            where = (record.topic, record.partition)
+            if where not in self._revoked:
+                self._processed[where] = record.offset + 1
         if self._in_hand_batch:
-            processed = self._processed
+            processed, revoked = self._processed, self._revoked
             # Records come in offset order within a partition: the last one of each wins.
             for record in self._in_hand_batch:
-                processed[(record.topic, record.partition)] = record.offset + 1
+                where = (record.topic, record.partition)
+                if where not in revoked:
+                    processed[where] = record.offset + 1
             self._in_hand_batch = []
+        if self._finished is not None and not self._finished.done():
+            self._finished.set_result(None)
 
-    async def commit(self) -> None:
+    async def commit(self, *, raise_rebalanced: bool = True) -> None:
+        """Commit every processed offset. A commit that a rebalance made too late keeps the
+        offsets of partitions still held for the next commit, and raises
+        :class:`CommitFailedError` only if ``raise_rebalanced`` (else it logs it)."""
         if self._processed and not self._auto_commit:
             processed, self._processed = self._processed, {}
-            offsets = dict(processed)
-            for (topic, partition), offset in offsets.items():
-                # Never commit past the first chunk of a message still being reassembled.
-                pending = self.reassembler.lowest_pending_offset(topic, partition)
-                if pending is not None:
-                    offsets[(topic, partition)] = min(offset, pending)
             try:
-                await self._client.commit(offsets)
-            except BaseException:
-                # Not committed (broker gone, or cancelled by Ctrl-C): keep the offsets for the
-                # next commit, e.g. the one on leaving `async with`, unless newer ones came.
+                await self._client.commit(self._capped(processed))
+            except BaseException as exc:
+                # Not committed (broker gone, cancelled by Ctrl-C, group rebalanced): keep the
+                # offsets for the next commit, e.g. the one on leaving `async with`, unless
+                # newer ones came or the partition went to another member meanwhile.
                 for key, offset in processed.items():
-                    self._processed.setdefault(key, offset)
-                raise
+                    if key not in self._revoked:
+                        self._processed.setdefault(key, offset)
+                if raise_rebalanced or not isinstance(exc, CommitFailedError):
+                    raise
+                log.warning("%s", exc)
         self._last_commit = time.monotonic()
+
+    def _capped(self, processed: dict[Partition, int]) -> dict[Partition, int]:
+        """Never commit past the first chunk of a message still being reassembled."""
+        offsets = dict(processed)
+        for (topic, partition), offset in processed.items():
+            pending = self.reassembler.lowest_pending_offset(topic, partition)
+            if pending is not None:
+                offsets[(topic, partition)] = min(offset, pending)
+        return offsets
 
     async def next_record(self, timeout_s: float | None = None) -> Record:
         """The next record; the previous one is now processed. Waits up to ``timeout_s``."""
@@ -181,30 +227,89 @@ class Subscriber:
         them over again (a batch cut short before a bad message that is to be raised)."""
         if records:
             self._in_hand_batch = self._in_hand_batch[: len(self._in_hand_batch) - len(records)]
-            self._buffer.extendleft(reversed(records))
+            self._buffer.extendleft(reversed(self._staying(records)))
 
     async def _refill(self, timeout_s: float | None) -> None:
-        """Mark what is in hand processed, commit when due, wait until a record is buffered."""
+        """Mark what is in hand processed, commit when due, wait until a record is buffered.
+
+        The buffer never holds records of partitions being revoked (see ``_leave``)."""
         if not self._started:
             raise ConsumerStoppedError(
                 "the consumer is not running: iterate it inside 'async with'"
             )
         self.done_with_in_hand()
-        if self._processed and time.monotonic() - self._last_commit >= self._commit_interval_s:
-            await self.commit()
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        while not self._buffer:
+        now = time.monotonic()
+        if now - self._last_yield >= _YIELD_EVERY_S:
+            self._last_yield = now
+            await asyncio.sleep(0)
+        deadline = None if timeout_s is None else now + timeout_s
+        while True:
+            # Also while no message comes: what was processed is committed on time.
+            if self._processed and time.monotonic() - self._last_commit >= self._commit_interval_s:
+                await self.commit(raise_rebalanced=False)
+            if self._buffer:
+                return
             remaining_ms = _POLL_MS
             if deadline is not None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError(f"no message within {timeout_s} s")
+                    raise ReceiveTimeoutError(f"no message within {timeout_s} s")
                 remaining_ms = max(1, min(_POLL_MS, int(remaining * 1000)))
             if not self._client.has_topics():
                 # Topics may be given later, from another task (seed: update_topics).
                 await asyncio.sleep(remaining_ms / 1000)
                 continue
-            self._buffer.extend(await self._client.fetch(timeout_ms=remaining_ms))
+            self._buffer.extend(self._staying(await self._client.fetch(timeout_ms=remaining_ms)))
+
+    def _staying(self, records: list[Record]) -> list[Record]:
+        """``records`` without those of partitions being revoked."""
+        leaving = self._leaving
+        if not leaving:
+            return records
+        return [r for r in records if (r.topic, r.partition) not in leaving]
+
+    # The transport's RebalanceListener: called on the event loop's thread.
+
+    async def settle(self, partitions: Collection[Partition], timeout_s: float) -> None:
+        """Stop handing out records of ``partitions`` and give what is in hand up to
+        ``timeout_s`` to finish, so that it is committed before its partition goes (as in a
+        Java consumer, whose rebalances run inside poll(), between two messages)."""
+        self._leave(partitions)
+        in_hand = [self._in_hand] if self._in_hand is not None else self._in_hand_batch
+        if not any((r.topic, r.partition) in self._leaving for r in in_hand):
+            return
+        self._finished = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._finished
+        except TimeoutError:
+            log.warning(
+                "what was in hand from %s was not finished within %.3g s of the partitions "
+                "being revoked: it will be delivered again to their new owner",
+                listed(partitions),
+                timeout_s,
+            )
+        finally:
+            self._finished = None
+
+    def revoke(self, partitions: Collection[Partition]) -> dict[Partition, int]:
+        self._leave(partitions)
+        self._revoked.update(partitions)
+        for topic, partition in partitions:
+            self.reassembler.forget(topic, partition)
+        offsets = {key: self._processed.pop(key) for key in partitions if key in self._processed}
+        return self._capped(offsets)
+
+    def assign(self, partitions: Collection[Partition]) -> None:
+        self._leaving.difference_update(partitions)
+        self._revoked.difference_update(partitions)
+
+    def _leave(self, partitions: Collection[Partition]) -> None:
+        """Drop the fetched records of ``partitions`` and hand out none until assigned again;
+        a new assignment fetches again from the committed offset."""
+        self._leaving.update(partitions)
+        if self._buffer:
+            self._buffer = deque(self._staying(list(self._buffer)))
 
 
 class MessageStream(Generic[T]):
@@ -241,6 +346,15 @@ class MessageStream(Generic[T]):
             stream_options.get("transport", "aiokafka"),
             **kafka_options,
         )
+        # None unless dq_sdk.telemetry.instrument() was called. A typed Consumer has set
+        # its model before calling this constructor; the seed's consumer has none.
+        self.telemetry: ConsumerHooks | None = consumer_hooks(
+            stream_options.get("transport", "aiokafka"),
+            group_id,
+            getattr(self, "model", None),
+            self._subscriber.highwater,
+        )
+        self.policy.telemetry = self.telemetry
 
     def convert(self, record: Record) -> T:
         raise NotImplementedError
@@ -263,6 +377,8 @@ class MessageStream(Generic[T]):
         try:
             await self._subscriber.stop(finished_in_hand=exc_type is None)
         finally:
+            if self.telemetry is not None:
+                self.telemetry.close()
             await self.policy.stop()
 
     def update_topics(self, topics: Iterable[str]) -> None:
@@ -277,7 +393,9 @@ class MessageStream(Generic[T]):
         return self._subscriber.assignment()
 
     async def commit(self) -> None:
-        """Commit every processed message now (also done every second and on exit)."""
+        """Commit every processed message now (also done every ``commit_interval_s``, 1 s by
+        default, and on exit). Raises :class:`CommitFailedError` if the group rebalanced
+        first (those messages will be delivered again)."""
         await self._subscriber.commit()
 
     def __aiter__(self) -> AsyncIterator[T]:
@@ -288,6 +406,9 @@ class MessageStream(Generic[T]):
 
     async def receive(self, *, timeout_s: float | None = None) -> T:
         """The next good message; raises ``TimeoutError`` after ``timeout_s`` without one."""
+        telemetry = self.telemetry
+        if telemetry is not None:
+            telemetry.next_requested()
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         reassembler = self._subscriber.reassembler
         while True:
@@ -296,7 +417,7 @@ class MessageStream(Generic[T]):
                 await self.policy.handle_lost(lost)
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                raise TimeoutError(f"no message within {timeout_s} s")
+                raise ReceiveTimeoutError(f"no message within {timeout_s} s")
             # While a chunk set is incomplete, wake up often enough to notice it expire.
             step = remaining
             if reassembler.pending:
@@ -310,7 +431,10 @@ class MessageStream(Generic[T]):
                 if whole is None:
                     continue  # a chunk of a message not yet complete
                 record = whole  # a bad whole message is handled (dead-lettered) whole
-                return self.convert(record)
+                converted = self.convert(record)
+                if telemetry is not None:
+                    telemetry.handed_over(record)
+                return converted
             except DQError as error:
                 await self.policy.handle(record, error)
 
@@ -322,6 +446,11 @@ class Consumer(MessageStream[Received[M]]):
     Messages whose headers name another schema, a different major version or another encoding
     raise :class:`SchemaMismatchError`; like any bad message this goes through ``on_error``:
     ``"raise"`` (default; iteration can resume after it), ``"skip"`` or ``"dead_letter"``.
+
+    ``group_join_timeout_s`` bounds how long entering ``async with`` waits to join the consumer
+    group, apart from ``connect_timeout_s``: by default the session timeout plus the rebalance
+    timeout plus ``connect_timeout_s`` (35 s with the defaults), since a join waits for the
+    group's other members. The confluent transport joins in the background instead.
     """
 
     def __init__(
@@ -335,10 +464,15 @@ class Consumer(MessageStream[Received[M]]):
         on_error: OnError = "raise",
         dead_letter_topic: str | None = None,
         transport: TransportName = "aiokafka",
+        group_join_timeout_s: float | None = None,
         **kafka_options: Any,
     ) -> None:
         self.model = model
         kafka_options["transport"] = transport
+        if group_join_timeout_s is not None:
+            kafka_options["group_join_timeout_s"] = _positive(
+                group_join_timeout_s, "group_join_timeout_s"
+            )
         super().__init__(
             server,
             topics=topics,
@@ -373,6 +507,8 @@ class Consumer(MessageStream[Received[M]]):
         """
         if isinstance(max_records, bool) or not isinstance(max_records, int) or max_records < 1:
             raise ValueError(f"max_records must be a positive int, not {max_records!r}")
+        if self.telemetry is not None:
+            self.telemetry.next_requested()
         layout = None
         if issubclass(self.model, StructuredRow):
             layout = row_layout(self.model, model_headers(self.model.encoding, self.model))
@@ -417,7 +553,7 @@ class Consumer(MessageStream[Received[M]]):
                 await self.policy.handle_lost(lost)
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                raise TimeoutError(f"no message within {timeout_s} s")
+                raise ReceiveTimeoutError(f"no message within {timeout_s} s")
             step = remaining
             if reassembler.pending:
                 step = _EXPIRY_CHECK_S if step is None else min(step, _EXPIRY_CHECK_S)
@@ -442,6 +578,7 @@ class Consumer(MessageStream[Received[M]]):
 
     async def _received(self, records: list[Record]) -> list[Received[M]]:
         received: list[Received[M]] = []
+        handed: list[Record] = []  # the records behind them, for telemetry
         for index, record in enumerate(records):
             if received and self.policy.on_error == "raise" and self._is_bad(record):
                 self._subscriber.give_back(records[index:])
@@ -449,6 +586,9 @@ class Consumer(MessageStream[Received[M]]):
             one = await self._one(records, index)
             if one is not None:
                 received.append(one)
+                handed.append(record)
+        if self.telemetry is not None:
+            self.telemetry.handed_over_batch(handed)
         return received
 
     def _is_bad(self, record: Record) -> bool:
@@ -488,6 +628,8 @@ class Consumer(MessageStream[Received[M]]):
             return None
         array = parts[0] if len(parts) == 1 else np.concatenate(parts)
         rows = StructuredArray[self.model](array)  # type: ignore[name-defined]
+        if self.telemetry is not None:
+            self.telemetry.handed_over_batch(sources)
         return RowBatch(
             rows=rows,
             topics=tuple(record.topic for record in sources),
@@ -508,6 +650,12 @@ class Consumer(MessageStream[Received[M]]):
             key=record.key,
             headers=record.headers,
         )
+
+
+def _positive(value: float, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{name} must be a number of seconds above 0, not {value!r}")
+    return float(value)
 
 
 def _major(version: str) -> str:

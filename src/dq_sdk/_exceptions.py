@@ -15,8 +15,11 @@ with its field path::
     ├── MessageTooLargeError ...... over the producer's request limit, refused before sending
     ├── KafkaError ................ the broker or the client failed (aiokafka error as __cause__)
     │   ├── BrokerUnavailableError  nothing answers at the bootstrap address in time
+    │   ├── CommitFailedError ..... the group rebalanced before a commit: not committed
     │   └── UnsupportedByBrokerError  the broker lacks the API (e.g. CreatePartitions on tansu)
     ├── ConsumerStoppedError ...... the consumer is not running (not entered, or already left)
+    ├── ProducerStoppedError ...... the producer is not running (not entered, or already left)
+    ├── ReceiveTimeoutError (TimeoutError)  nothing arrived within ``receive(timeout_s=...)``
     └── MissingDependencyError (ImportError) ... an optional extra is not installed
 
 ``MessageValidationError`` is also a ``TypeError`` because the SKA data-queue library raised
@@ -31,7 +34,10 @@ from dataclasses import dataclass
 __all__ = [
     "BrokerUnavailableError",
     "CodecError",
+    "CommitFailedError",
     "ConsumerStoppedError",
+    "ProducerStoppedError",
+    "ReceiveTimeoutError",
     "DQError",
     "DecodeError",
     "EncodeError",
@@ -187,12 +193,31 @@ class BrokerUnavailableError(KafkaError):
     """No broker answered at the bootstrap address within the bounded wait."""
 
 
+class CommitFailedError(KafkaError):
+    """The consumer group rebalanced before offsets were committed; they were not.
+
+    The messages concerned are delivered again (to this consumer or to the partition's new
+    owner): at-least-once. Automatic commits log this and go on; an explicit
+    ``consumer.commit()`` raises it.
+    """
+
+
 class UnsupportedByBrokerError(KafkaError):
     """The connected broker does not implement the Kafka API this call needs."""
 
 
 class ConsumerStoppedError(DQError):
     """The consumer is not running: enter it with ``async with`` first."""
+
+
+class ProducerStoppedError(DQError):
+    """The producer is not running: enter it with ``async with`` first."""
+
+
+class ReceiveTimeoutError(DQError, TimeoutError):
+    """Nothing arrived within the ``timeout_s`` a receive was given.
+
+    Also a built-in ``TimeoutError``, so ``except TimeoutError`` keeps working."""
 
 
 class MissingDependencyError(DQError, ImportError):

@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
+from . import _headers
 from ._exceptions import DQError
 from ._transport import ProducerClient, Record, TransportName, producer_client
+from .telemetry._hooks import ConsumerHooks
 
 __all__ = ["BadMessagePolicy", "OnError"]
 
@@ -19,6 +21,9 @@ OnError = Literal["raise", "skip", "dead_letter"]
 
 class BadMessagePolicy:
     """Decides what happens to a message that fails to decode or validate."""
+
+    #: The owning consumer's telemetry (set by it), told of every bad message's fate.
+    telemetry: ConsumerHooks | None = None
 
     def __init__(
         self,
@@ -50,6 +55,8 @@ class BadMessagePolicy:
 
     async def handle_lost(self, error: DQError) -> None:
         """A message that cannot be handed over at all (an incomplete chunk set)."""
+        if self.telemetry is not None:
+            self.telemetry.rejected(error.topic, error.partition, None, error, self.on_error)
         if self.on_error == "raise":
             raise error
         self.skipped += 1
@@ -59,25 +66,31 @@ class BadMessagePolicy:
         """Raise, log, or dead-letter the record; returning means: go on with the stream."""
         error.located(topic=record.topic, partition=record.partition, offset=record.offset)
         if self.on_error == "raise":
+            if self.telemetry is not None:
+                self.telemetry.rejected(record.topic, record.partition, record, error, "raise")
             raise error
         if self.on_error == "skip":
             self.skipped += 1
+            if self.telemetry is not None:
+                self.telemetry.rejected(record.topic, record.partition, record, error, "skip")
             log.warning("skipped a bad message: %s", error)
             return
         assert self._dlq is not None and self.dead_letter_topic is not None
         headers = [
             *record.headers,
-            ("dq-error", str(error).encode("utf-8", errors="replace")),
-            ("dq-error-type", type(error).__name__.encode()),
-            ("dq-source-topic", record.topic.encode()),
-            ("dq-source-partition", str(record.partition).encode()),
-            ("dq-source-offset", str(record.offset).encode()),
+            (_headers.DEAD_LETTER_ERROR, str(error).encode("utf-8", errors="replace")),
+            (_headers.DEAD_LETTER_ERROR_TYPE, type(error).__name__.encode()),
+            (_headers.DEAD_LETTER_SOURCE_TOPIC, record.topic.encode()),
+            (_headers.DEAD_LETTER_SOURCE_PARTITION, str(record.partition).encode()),
+            (_headers.DEAD_LETTER_SOURCE_OFFSET, str(record.offset).encode()),
         ]
         future = await self._dlq.enqueue(
             self.dead_letter_topic, record.value, key=record.key, headers=headers
         )
         await self._dlq.delivered(future, self.dead_letter_topic)
         self.dead_lettered += 1
+        if self.telemetry is not None:
+            self.telemetry.rejected(record.topic, record.partition, record, error, "dead_letter")
         log.warning("dead-lettered a bad message to %r: %s", self.dead_letter_topic, error)
 
 

@@ -15,7 +15,8 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from . import _chunking, _headers
-from ._exceptions import DQError, MessageTooLargeError
+from ._exceptions import DQError, MessageTooLargeError, ProducerStoppedError
+from ._headers import describing_headers
 from ._lifecycle import StartedInContext
 from ._message import WireMessage
 from ._models._structured import StructuredArray, StructuredRow
@@ -23,6 +24,7 @@ from ._transport import RecordMetadata, TransportName, producer_client
 from ._validation import validate as validate_value
 from .codecs import Encoding, encode
 from .codecs._msgpack_numpy import pack_rows
+from .telemetry._hooks import ProducerHooks, producer_hooks
 
 __all__ = ["Producer", "Publisher"]
 
@@ -53,6 +55,8 @@ class Publisher:
                 f"({self._client.max_request_size}) minus room for headers, not {chunk_size}"
             )
         self.chunk_size = chunk_size
+        # None unless dq_sdk.telemetry.instrument() was called: then every send is wrapped.
+        self.telemetry: ProducerHooks | None = producer_hooks(transport)
 
     @property
     def max_request_size(self) -> int:
@@ -81,7 +85,9 @@ class Publisher:
     ) -> asyncio.Future[RecordMetadata]:
         """Check the size and hand the payload to the client's batch; await the future."""
         if not self._started:
-            raise DQError("the producer is not running: use it inside 'async with'", topic=topic)
+            raise ProducerStoppedError(
+                "the producer is not running: use it inside 'async with'", topic=topic
+            )
         raw_key = _key_bytes(key)
         size = self._client.wire_size(payload, raw_key, headers)
         if size > self._client.max_request_size:
@@ -111,8 +117,33 @@ class Publisher:
         :meth:`publish`), in their place in the sequence; runs of the others go to the
         client's ``enqueue_many``, which puts each where a single send would.
         """
+        if self.telemetry is not None:
+            return await self.telemetry.send_many(
+                topic,
+                [len(payload) for payload in payloads],
+                headers,
+                lambda traced: self._publish_many(
+                    topic, payloads, key=key, headers=traced, partition=partition
+                ),
+            )
+        return await self._publish_many(
+            topic, payloads, key=key, headers=headers, partition=partition
+        )
+
+    async def _publish_many(
+        self,
+        topic: str,
+        payloads: Sequence[bytes],
+        *,
+        key: bytes | str | None,
+        headers: Sequence[tuple[str, bytes]],
+        partition: int | None,
+    ) -> list[RecordMetadata]:
+        """The work of :meth:`publish_many`, inside its telemetry when that is on."""
         if not self._started:
-            raise DQError("the producer is not running: use it inside 'async with'", topic=topic)
+            raise ProducerStoppedError(
+                "the producer is not running: use it inside 'async with'", topic=topic
+            )
         raw_key = _key_bytes(key)
         header_list = list(headers)
         chunk_size = self.chunk_size
@@ -179,6 +210,34 @@ class Publisher:
         partition: int | None = None,
         timestamp_ms: int | None = None,
     ) -> RecordMetadata:
+        if self.telemetry is not None:
+            return await self.telemetry.send(
+                topic,
+                len(payload),
+                headers,
+                lambda traced: self._publish(
+                    topic,
+                    payload,
+                    key=key,
+                    headers=traced,
+                    partition=partition,
+                    timestamp_ms=timestamp_ms,
+                ),
+            )
+        return await self._publish(
+            topic, payload, key=key, headers=headers, partition=partition, timestamp_ms=timestamp_ms
+        )
+
+    async def _publish(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        key: bytes | str | None,
+        headers: Sequence[tuple[str, bytes]],
+        partition: int | None,
+        timestamp_ms: int | None,
+    ) -> RecordMetadata:
         if self.chunk_size is not None and len(payload) > self.chunk_size:
             return await self._publish_chunked(
                 topic, payload, key=key, headers=headers, partition=partition
@@ -241,30 +300,6 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-def describing_headers(
-    encoding: Encoding | None, model: type[WireMessage] | None, extra: _headers.HeadersIn | None
-) -> list[tuple[str, bytes]]:
-    """The self-describing headers (encoding, schema id and version) plus the caller's own."""
-    headers = list(model_headers(encoding, model))
-    if extra:
-        headers.extend(_headers.normalise_headers(extra))
-    return headers
-
-
-@functools.lru_cache(maxsize=256)
-def model_headers(
-    encoding: Encoding | None, model: type[WireMessage] | None
-) -> tuple[tuple[str, bytes], ...]:
-    """The describing headers alone, built once per (encoding, model), not on every send."""
-    headers: list[tuple[str, bytes]] = []
-    if encoding is not None:
-        headers.append((_headers.ENCODING, encoding.value.encode()))
-    if model is not None:
-        headers.append((_headers.SCHEMA_ID, model.schema_id.encode()))
-        headers.append((_headers.SCHEMA_VERSION, model.schema_version.encode()))
-    return tuple(headers)
-
-
 def _passes_validation(wire: object, model: type[WireMessage]) -> bool:
     """True only where ``validate(wire, model)`` certainly finds nothing, checked in O(1).
 
@@ -318,6 +353,7 @@ class Producer(StartedInContext, Generic[M]):
         self._publisher = Publisher(
             server, chunk_size=chunk_size, transport=transport, **kafka_options
         )
+        self._publisher.telemetry = producer_hooks(transport, model)
         self._resource = self._publisher
 
     def _topic(self, topic: str | None) -> str:

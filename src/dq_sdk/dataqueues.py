@@ -13,11 +13,11 @@ from typing import Any, TypeGuard
 from ._admin import Admin
 from ._consumer import MessageStream
 from ._exceptions import DQError, EncodeError
-from ._headers import HeadersIn
+from ._headers import HeadersIn, describing_headers
 from ._lifecycle import StartedInContext
 from ._message import WireMessage
 from ._policy import OnError
-from ._producer import Publisher, describing_headers
+from ._producer import Publisher
 from ._transport import Record, RecordMetadata
 from ._validation import validate as validate_value
 from .codecs import Encoding, decode, encode

@@ -8,19 +8,23 @@ message is requested, so a SIGKILL cannot lose a line that was counted as proces
 line that is in the file was processed.
 
 Exit: after ``--idle-exit`` seconds without a message (leaving ``async with`` normally, which
-commits), after ``--limit`` messages, or on SIGINT (Ctrl-C; exit code 130).
+commits), after ``--limit`` messages, or on SIGINT (Ctrl-C; exit code 130). With ``--runner
+dq`` the loop runs under ``dq_sdk.run``, which ends it on SIGTERM as on Ctrl-C (exit code 143).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from _reliability_support import Seq
 
+import dq_sdk
 from dq_sdk import Consumer
 
 
@@ -43,7 +47,7 @@ async def consume(args: argparse.Namespace, out: TextIO) -> int:
                 message = await consumer.receive(timeout_s=timeout)
             except TimeoutError:
                 break
-            if args.delay:
+            if args.delay and (args.slow_first is None or processed < args.slow_first):
                 await asyncio.sleep(args.delay)  # the "work"; Ctrl-C may land here
             out.write(f"{message.value.n} {message.partition} {message.offset}\n")
             processed += 1
@@ -65,10 +69,21 @@ def main() -> int:
     parser.add_argument("--idle-exit", type=float, default=3.0)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds of 'work' a message")
+    parser.add_argument("--runner", choices=["asyncio", "dq"], default="asyncio")
+    parser.add_argument("--slow-first", type=int, default=None, help="--delay only this many")
     args = parser.parse_args()
+    # Group events (joins, assignments, revocations) in the test's log, for when one fails.
+    logging.basicConfig(
+        level=logging.INFO,
+        format=f"%(asctime)s worker {os.getpid()} %(name)s %(levelname)s %(message)s",
+    )
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
     try:
         with Path(args.out).open("a", buffering=1) as out:  # line-buffered: a write() a line
-            processed = asyncio.run(consume(args, out))
+            if args.runner == "dq":
+                processed = dq_sdk.run(consume(args, out))
+            else:
+                processed = asyncio.run(consume(args, out))
     except KeyboardInterrupt:
         print("worker: interrupted", file=sys.stderr)
         return 130

@@ -106,6 +106,13 @@ def duplicates(lines: Sequence[Line]) -> int:
     return sum(count - 1 for count in Counter(line.n for line in lines).values())
 
 
+def default_sigint() -> None:
+    """In a child before it runs: SIGINT as a fresh process has it. A shell starts background
+    jobs with SIGINT ignored and children inherit that, so a test that interrupts its child
+    would otherwise depend on how the suite was started."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def spawn_worker(
     bootstrap: str,
     topic: str,
@@ -138,6 +145,7 @@ def spawn_worker(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
+            preexec_fn=default_sigint,
         )
     finally:
         if not isinstance(stderr, int):

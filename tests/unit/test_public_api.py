@@ -15,6 +15,7 @@ PUBLIC_MODULES = [
     "dq_sdk.codecs",
     "dq_sdk.schema_tools",
     "dq_sdk.schemas",
+    "dq_sdk.telemetry",
     "dq_sdk.testing",
     "dq_sdk.view",
 ]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dq_sdk import Encoding, WireMessage
-from dq_sdk._producer import model_headers
+from dq_sdk._headers import model_headers
 from dq_sdk._transport import Record
 from dq_sdk.codecs import encode
 from dq_sdk.demo import amplitude_metric, pointing_offsets, spectrum_metric

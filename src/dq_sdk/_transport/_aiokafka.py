@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 import aiokafka
@@ -22,18 +23,63 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.structs import RecordMetadata as AIOKafkaRecordMetadata
 from aiokafka.structs import TopicPartition
 
-from .._exceptions import BrokerUnavailableError, DQError, KafkaError, UnsupportedByBrokerError
-from ._base import Headers, Record, RecordMetadata, split_options, uses_sasl, when_all
+from .._exceptions import (
+    BrokerUnavailableError,
+    CommitFailedError,
+    DQError,
+    KafkaError,
+    UnsupportedByBrokerError,
+)
+from ._base import (
+    Headers,
+    Partition,
+    RebalanceListener,
+    Record,
+    RecordMetadata,
+    listed,
+    split_options,
+    uses_sasl,
+    when_all,
+)
 
 __all__ = [
     "KafkaConsumerClient",
     "KafkaProducerClient",
     "estimate_wire_size",
+    "group_join_timeout",
     "guarded",
     "start_client",
 ]
 
 _T = TypeVar("_T")
+log = logging.getLogger("dq_sdk.consumer")
+
+# What aiokafka raises when a commit comes too late for a rebalance: the generation moved on,
+# the member was dropped, or the partition was taken away before the commit was sent.
+_REBALANCED = (
+    kafka_errors.CommitFailedError,
+    kafka_errors.IllegalStateError,
+    kafka_errors.RebalanceInProgressError,
+    kafka_errors.IllegalGenerationError,
+    kafka_errors.UnknownMemberIdError,
+)
+
+
+def _group_timeouts_ms(options: Mapping[str, Any]) -> tuple[int, int]:
+    """The session and rebalance timeouts aiokafka will use (rebalance defaults to session)."""
+    session_ms = int(options.get("session_timeout_ms") or 10_000)
+    return session_ms, int(options.get("rebalance_timeout_ms") or session_ms)
+
+
+def group_join_timeout(options: Mapping[str, Any], connect_timeout_s: float) -> float:
+    """How long joining a consumer group may take: the broker holds a join for up to the
+    rebalance timeout (other members rejoining) plus a session timeout (a member that died
+    without leaving expires), and the requests themselves get the connect timeout."""
+    given = options.get("group_join_timeout_s")
+    if given is not None:
+        return float(given)
+    session_ms, rebalance_ms = _group_timeouts_ms(options)
+    return (session_ms + rebalance_ms) / 1000 + connect_timeout_s
 
 
 async def guarded(
@@ -349,6 +395,8 @@ class KafkaConsumerClient:
     def __init__(self, bootstrap: str, **options: Any) -> None:
         self.bootstrap = bootstrap
         self.connect_timeout_s, kafka_options = split_options(options)
+        self.group_join_timeout_s = group_join_timeout(kafka_options, self.connect_timeout_s)
+        kafka_options.pop("group_join_timeout_s", None)
         self._options = kafka_options
         self._consumer: Any = None
         # Topics chosen before start: applied when the aiokafka consumer is built.
@@ -359,17 +407,53 @@ class KafkaConsumerClient:
         # aiokafka retries a commit for as long as no group coordinator answers, so a dead
         # broker would hang the caller; bound it as aiokafka bounds any other request.
         self.commit_timeout_s = int(kafka_options.get("request_timeout_ms", 40_000)) / 1000
+        _, rebalance_ms = _group_timeouts_ms(kafka_options)
+        # A revocation waits this long for the message in hand: half the time the broker
+        # gives members to rejoin, so the rejoin itself is never late.
+        self._settle_timeout_s = rebalance_ms / 2000
+        self._listener: RebalanceListener | None = None
+        self._rebalance_listener = _Rebalances(self)
+        self._joined: asyncio.Event | None = None
+
+    def listen(self, listener: RebalanceListener) -> None:
+        self._listener = listener
 
     async def start(self) -> None:
         # Built here, not in __init__: aiokafka binds a client to the loop running when built.
         self._consumer = aiokafka.AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, **self._options
         )
-        if self._pending_topics is not None:
+        joining = self.group_id is not None and self._pending_topics is not None
+        if self._pending_topics is not None and not joining:
             self.subscribe(self._pending_topics)
         elif self._pending_partitions is not None:
             self.assign(self._pending_partitions)
+        # Connecting is bounded by the connect timeout; joining a group is not connecting (a
+        # join waits for the group's other members), so a group subscription is made after
+        # the connection and the join gets a bound of its own.
         await start_client(self._consumer.start, self._consumer.stop, "the consumer", self)
+        if joining and self._pending_topics is not None:
+            self._joined = asyncio.Event()
+            self.subscribe(self._pending_topics)
+            await self._join()
+
+    async def _join(self) -> None:
+        assert self._joined is not None
+        try:
+            async with asyncio.timeout(self.group_join_timeout_s):
+                await self._joined.wait()
+        except BaseException as exc:  # timed out, or cancelled: close what was started
+            with contextlib.suppress(Exception):
+                await self._consumer.stop()
+            if not isinstance(exc, TimeoutError):
+                raise
+            raise KafkaError(
+                f"starting the consumer: connected to {self.bootstrap!r}, but joining consumer "
+                f"group {self.group_id!r} did not finish within {self.group_join_timeout_s:g} s "
+                "(group_join_timeout_s; by default the session plus the rebalance timeout plus "
+                "connect_timeout_s): the group may be rebalancing with members that do not "
+                "answer, or the group coordinator is unavailable"
+            ) from exc
 
     async def stop(self) -> None:
         try:
@@ -389,7 +473,7 @@ class KafkaConsumerClient:
             self._pending_topics, self._pending_partitions = list(topics), None
             return
         try:
-            self._consumer.subscribe(topics=list(topics))
+            self._consumer.subscribe(topics=list(topics), listener=self._rebalance_listener)
         except kafka_errors.KafkaError as exc:
             raise KafkaError(f"subscribing to {list(topics)!r} failed: {exc}") from exc
 
@@ -405,6 +489,38 @@ class KafkaConsumerClient:
             self._consumer.assign(pairs)
         except kafka_errors.KafkaError as exc:
             raise KafkaError(f"assigning {pairs!r} failed: {exc}") from exc
+        if self._listener is not None:
+            self._listener.assign([(tp.topic, tp.partition) for tp in pairs])
+
+    async def partitions_revoked(self, partitions: Collection[Partition]) -> None:
+        """Before the group takes ``partitions``: let the message in hand finish, then commit
+        what was processed on them while they are still held."""
+        if not partitions:
+            return
+        log.info("group %r: partitions revoked: %s", self.group_id, listed(partitions))
+        if self._listener is None:
+            return
+        await self._listener.settle(partitions, self._settle_timeout_s)
+        offsets = self._listener.revoke(partitions)
+        if not offsets:
+            return
+        try:
+            await self.commit(offsets)
+        except DQError as exc:
+            log.warning(
+                "group %r: committing %s before the partitions went failed; their messages "
+                "since the last commit will be delivered again: %s",
+                self.group_id,
+                listed(offsets),
+                exc,
+            )
+
+    def partitions_assigned(self, partitions: Collection[Partition]) -> None:
+        log.info("group %r: partitions assigned: %s", self.group_id, listed(partitions))
+        if self._listener is not None:
+            self._listener.assign(partitions)
+        if self._joined is not None:
+            self._joined.set()
 
     def has_topics(self) -> bool:
         if self._consumer is None:
@@ -424,18 +540,40 @@ class KafkaConsumerClient:
         return records
 
     async def commit(self, offsets: Mapping[tuple[str, int], int] | None = None) -> None:
-        """Commit the next offsets to read (all consumed positions when ``None``)."""
+        """Commit the next offsets to read (all consumed positions when ``None``), only for
+        partitions held now: a commit for a partition the group gave to another member would
+        overwrite that member's progress."""
         if self.group_id is None:
             return
         arg = None
         if offsets is not None:
-            arg = {TopicPartition(t, p): offset for (t, p), offset in offsets.items()}
-        await guarded(
-            self._consumer.commit(arg),
-            "committing offsets",
-            bootstrap=self.bootstrap,
-            timeout_s=self.commit_timeout_s,
-        )
+            held = self._consumer.assignment()
+            arg = {}
+            for (t, p), offset in offsets.items():
+                tp = TopicPartition(t, p)
+                if tp in held:
+                    arg[tp] = offset
+                else:
+                    log.debug("not committing %s[%d] at %d: not held", t, p, offset)
+            if not arg:
+                return
+        try:
+            await guarded(
+                self._consumer.commit(arg),
+                "committing offsets",
+                bootstrap=self.bootstrap,
+                timeout_s=self.commit_timeout_s,
+            )
+        except KafkaError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, _REBALANCED):
+                raise CommitFailedError(
+                    f"committing offsets {listed(offsets or {})} of group {self.group_id!r}: "
+                    f"the group rebalanced first ({type(cause).__name__}: {cause}); these "
+                    "messages will be delivered again"
+                ) from cause
+            raise
+        log.debug("group %r: committed %s", self.group_id, listed(offsets or {}))
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         self._consumer.seek(TopicPartition(topic, partition), offset)
@@ -475,6 +613,19 @@ class KafkaConsumerClient:
         )
         for pair in pairs:
             self._consumer.seek(pair, max(int(starts[pair]), int(ends[pair]) - count))
+
+
+class _Rebalances(aiokafka.ConsumerRebalanceListener):  # type: ignore[misc]
+    """aiokafka's listener, handing over to the client (aiokafka awaits both callbacks)."""
+
+    def __init__(self, client: KafkaConsumerClient) -> None:
+        self._client = client
+
+    async def on_partitions_revoked(self, revoked: Collection[Any]) -> None:
+        await self._client.partitions_revoked([(tp.topic, tp.partition) for tp in revoked])
+
+    async def on_partitions_assigned(self, assigned: Collection[Any]) -> None:
+        self._client.partitions_assigned([(tp.topic, tp.partition) for tp in assigned])
 
 
 def _record(message: Any) -> Record:

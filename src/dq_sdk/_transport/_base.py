@@ -4,19 +4,22 @@ producers and consumers are written against, and option handling. No Kafka libra
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT_S",
     "ConsumerClient",
+    "Partition",
     "Headers",
     "ProducerClient",
     "Record",
+    "RebalanceListener",
     "RecordMetadata",
     "TopicInfo",
     "TransportName",
+    "listed",
     "split_options",
     "uses_sasl",
     "when_all",
@@ -33,6 +36,8 @@ TransportName = Literal["aiokafka", "confluent"]
 DEFAULT_CONNECT_TIMEOUT_S = 15.0
 
 Headers = Sequence[tuple[str, bytes]]
+#: A (topic, partition) pair.
+Partition = tuple[str, int]
 
 
 class RecordMetadata(Protocol):
@@ -74,6 +79,16 @@ class TopicInfo:
     partitions: int
     internal: bool
     config: Mapping[str, str] = field(default_factory=dict)
+
+
+def listed(partitions: Iterable[Partition] | Mapping[Partition, int]) -> str:
+    """``topic[0, 2], other[1]``, or with offsets ``topic[0]@12``: for log lines and errors."""
+    if isinstance(partitions, Mapping):
+        return ", ".join(f"{t}[{p}]@{o}" for (t, p), o in sorted(partitions.items())) or "none"
+    by_topic: dict[str, list[int]] = {}
+    for topic, partition in sorted(partitions):
+        by_topic.setdefault(topic, []).append(partition)
+    return ", ".join(f"{t}{sorted(ps)}" for t, ps in by_topic.items()) or "none"
 
 
 def uses_sasl(kafka_options: Mapping[str, Any]) -> bool:
@@ -164,11 +179,36 @@ def when_all(
     return outer
 
 
+class RebalanceListener(Protocol):
+    """What a consumer client tells its owner when the group takes partitions away or gives
+    some. The client commits what ``revoke`` returns before the partitions go, and never
+    commits for a partition it does not hold."""
+
+    async def settle(self, partitions: Collection[Partition], timeout_s: float) -> None:
+        """Partitions are about to be revoked: wait up to ``timeout_s`` for the application to
+        finish the message in hand if it is from one of them. Only for clients whose
+        rebalances run in the background (aiokafka); librdkafka's run between messages."""
+        ...
+
+    def revoke(self, partitions: Collection[Partition]) -> dict[Partition, int]:
+        """These partitions go: forget their fetched records; return (and forget) the
+        processed offsets to commit for them now."""
+        ...
+
+    def assign(self, partitions: Collection[Partition]) -> None:
+        """These partitions are now held."""
+        ...
+
+
 class ConsumerClient(Protocol):
     """What the consumers need from a transport's consumer."""
 
     bootstrap: str
     group_id: str | None
+
+    def listen(self, listener: RebalanceListener) -> None:
+        """Tell ``listener`` about revocations and assignments (call before ``start``)."""
+        ...
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
@@ -178,3 +218,6 @@ class ConsumerClient(Protocol):
     async def fetch(self, timeout_ms: int, max_records: int | None = None) -> list[Record]: ...
     async def commit(self, offsets: Mapping[tuple[str, int], int] | None = None) -> None: ...
     def assignment(self) -> list[tuple[str, int]]: ...
+    def highwater(self, topic: str, partition: int) -> int | None:
+        """The partition's high-water mark as last fetched (no request), else ``None``."""
+        ...

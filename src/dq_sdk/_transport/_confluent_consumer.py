@@ -8,11 +8,13 @@ Every call that may block runs in that lane, so calls on the consumer never over
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import logging
+import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -20,15 +22,26 @@ import confluent_kafka
 from confluent_kafka import KafkaError as LibKafkaError
 from confluent_kafka import KafkaException, TopicPartition
 
-from .._exceptions import BrokerUnavailableError, DQError, KafkaError
-from ._base import Record, split_options
+from .._exceptions import BrokerUnavailableError, CommitFailedError, DQError, KafkaError
+from ._base import Partition, RebalanceListener, Record, listed, split_options
 from ._confluent_common import blocking, check_reachable, consumer_config, dq_error
 
 __all__ = ["ConfluentConsumerClient"]
 
 _NO_TIMESTAMP = confluent_kafka.TIMESTAMP_NOT_AVAILABLE
 log = logging.getLogger("dq_sdk.transport.confluent")
+group_log = logging.getLogger("dq_sdk.consumer")
 _T = TypeVar("_T")
+# librdkafka's codes for a commit that came too late for a rebalance.
+_REBALANCED = {
+    LibKafkaError.REBALANCE_IN_PROGRESS,
+    LibKafkaError.ILLEGAL_GENERATION,
+    LibKafkaError.UNKNOWN_MEMBER_ID,
+    LibKafkaError._ASSIGNMENT_LOST,
+    LibKafkaError._STATE,
+}
+# How long a rebalance callback in librdkafka's thread waits for the event loop to answer.
+_LOOP_ANSWER_S = 30.0
 
 _CONSUME_BATCH = 1000  # records taken per consume() call
 _MISSING_TOPIC_RETRY_S = 0.5  # group-less subscription: how soon to look again for a topic
@@ -58,6 +71,8 @@ class ConfluentConsumerClient:
     def __init__(self, bootstrap: str, **options: Any) -> None:
         self.bootstrap = bootstrap
         self.connect_timeout_s, kafka_options = split_options(options)
+        # librdkafka joins in the background, during fetches: start() does not wait for it.
+        kafka_options.pop("group_join_timeout_s", None)
         self.group_id: str | None = kafka_options.get("group_id")
         self._batch = int(kafka_options.get("max_poll_records") or _CONSUME_BATCH)
         self._metadata_age_s = int(kafka_options.get("metadata_max_age_ms") or 300_000) / 1000
@@ -84,6 +99,12 @@ class ConfluentConsumerClient:
         self._dirty = False
         self._assigned: set[tuple[str, int]] = set()
         self._refresh_at = float("inf")
+        self._listener: RebalanceListener | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+
+    def listen(self, listener: RebalanceListener) -> None:
+        self._listener = listener
 
     async def start(self) -> None:
         try:
@@ -102,6 +123,8 @@ class ConfluentConsumerClient:
             raise
         self._consumer = consumer
         self._lane = ThreadPoolExecutor(1, thread_name_prefix="dq-sdk-confluent-consumer")
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
 
     async def stop(self) -> None:
         consumer, lane = self._consumer, self._lane
@@ -152,6 +175,16 @@ class ConfluentConsumerClient:
     def has_topics(self) -> bool:
         return bool(self._wanted_topics) or bool(self._wanted_pairs)
 
+    def highwater(self, topic: str, partition: int) -> int | None:
+        """The high-water mark librdkafka last fetched for the partition (no request)."""
+        consumer = self._consumer
+        if consumer is None:
+            return None
+        marks = consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
+        if marks is None or marks[1] < 0:  # never fetched: librdkafka's OFFSET_INVALID
+            return None
+        return int(marks[1])
+
     def assignment(self) -> list[tuple[str, int]]:
         return sorted(self._assigned)
 
@@ -178,7 +211,7 @@ class ConfluentConsumerClient:
     def _resubscribe(self, consumer: confluent_kafka.Consumer, topics: list[str]) -> None:
         consumer.unassign()  # librdkafka cannot mix a manual assignment with a subscription
         consumer.subscribe(
-            topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_revoke
+            topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
         )
 
     @staticmethod
@@ -210,12 +243,61 @@ class ConfluentConsumerClient:
         delay = _MISSING_TOPIC_RETRY_S if missing else self._metadata_age_s
         self._refresh_at = time.monotonic() + delay
 
-    # Rebalance callbacks run in the lane: rebind the set, never mutate one the loop may read.
+    # Rebalance callbacks run where librdkafka serves them: inside poll/consume/close, in the
+    # lane or (for the non-blocking consume in fetch) on the loop thread, so always between
+    # two messages of the application. Rebind the set, never mutate one the loop may read.
     def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
-        self._assigned = self._assigned | {(tp.topic, tp.partition) for tp in partitions}
+        pairs = [(tp.topic, tp.partition) for tp in partitions]
+        group_log.info("group %r: partitions assigned: %s", self.group_id, listed(pairs))
+        self._assigned = self._assigned | set(pairs)
+        if self._listener is not None:
+            self._on_loop(self._listener.assign, pairs)
 
-    def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
-        self._assigned = self._assigned - {(tp.topic, tp.partition) for tp in partitions}
+    def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        """Commit what was processed on the partitions that go, while they are still held."""
+        pairs = [(tp.topic, tp.partition) for tp in partitions]
+        group_log.info("group %r: partitions revoked: %s", self.group_id, listed(pairs))
+        try:
+            offsets = self._on_loop(self._listener.revoke, pairs) if self._listener else {}
+            if offsets:
+                listing = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+                try:
+                    consumer.commit(offsets=listing, asynchronous=False)
+                    group_log.debug("group %r: committed %s", self.group_id, listed(offsets))
+                except KafkaException as exc:
+                    group_log.warning(
+                        "group %r: committing %s before the partitions went failed; their "
+                        "messages since the last commit will be delivered again: %s",
+                        self.group_id,
+                        listed(offsets),
+                        exc,
+                    )
+        finally:
+            self._assigned = self._assigned - set(pairs)
+
+    def _on_lost(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        """Partitions already taken (session expired): too late to commit for them."""
+        pairs = [(tp.topic, tp.partition) for tp in partitions]
+        group_log.warning("group %r: partitions lost: %s", self.group_id, listed(pairs))
+        self._assigned = self._assigned - set(pairs)
+        if self._listener is not None:
+            self._on_loop(self._listener.revoke, pairs)
+
+    def _on_loop(self, call: Callable[[Collection[Partition]], _T], pairs: list[Partition]) -> _T:
+        """Run ``call(pairs)`` on the event loop's thread (the listener's state lives there)
+        and return its result; librdkafka's callback waits for it."""
+        if threading.get_ident() == self._loop_thread or self._loop is None:
+            return call(pairs)
+        answer: concurrent.futures.Future[_T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                answer.set_result(call(pairs))
+            except BaseException as exc:  # handed to the waiting thread
+                answer.set_exception(exc)
+
+        self._loop.call_soon_threadsafe(run)
+        return answer.result(timeout=_LOOP_ANSWER_S)
 
     async def fetch(self, timeout_ms: int, max_records: int | None = None) -> list[Record]:
         """Records that arrived within ``timeout_ms``, in partition order, possibly none."""
@@ -295,15 +377,17 @@ class ConfluentConsumerClient:
             log.warning("fetching from %s: %s", self.bootstrap, error.str())
 
     async def commit(self, offsets: Mapping[tuple[str, int], int] | None = None) -> None:
-        """Commit the next offsets to read (all consumed positions when ``None``)."""
+        """Commit the next offsets to read (all consumed positions when ``None``), only for
+        partitions held when the commit runs: Kafka accepts a member's commit for any
+        partition, so one for a partition now owned by another member would overwrite that
+        member's progress."""
         if self.group_id is None:
             return
         consumer = self._require()
         if offsets is None:
             call: Callable[[], Any] = functools.partial(consumer.commit, asynchronous=False)
         else:
-            listed = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
-            call = functools.partial(consumer.commit, offsets=listed, asynchronous=False)
+            call = functools.partial(self._commit_held, consumer, dict(offsets))
         try:
             async with asyncio.timeout(self.commit_timeout_s):
                 await self._in_lane(call, "committing offsets")
@@ -314,9 +398,27 @@ class ConfluentConsumerClient:
             ) from exc
         except KafkaError as exc:
             cause = exc.__cause__
-            if (
-                isinstance(cause, KafkaException)
-                and cause.args[0].code() == LibKafkaError._NO_OFFSET
-            ):
+            code = cause.args[0].code() if isinstance(cause, KafkaException) else None
+            if code == LibKafkaError._NO_OFFSET:
                 return  # nothing consumed since the last commit
+            if code in _REBALANCED:
+                raise CommitFailedError(
+                    f"committing offsets {listed(offsets or {})} of group {self.group_id!r}: "
+                    f"the group rebalanced first ({cause}); these messages will be delivered "
+                    "again"
+                ) from cause
             raise
+
+    def _commit_held(
+        self, consumer: confluent_kafka.Consumer, offsets: dict[Partition, int]
+    ) -> None:
+        """In the lane, where no rebalance callback can run meanwhile: commit for the
+        partitions held now."""
+        held = self._assigned
+        listing = [TopicPartition(t, p, o) for (t, p), o in offsets.items() if (t, p) in held]
+        for (t, p), o in offsets.items():
+            if (t, p) not in held:
+                group_log.debug("not committing %s[%d] at %d: not held", t, p, o)
+        if listing:
+            consumer.commit(offsets=listing, asynchronous=False)
+            group_log.debug("group %r: committed %s", self.group_id, listed(offsets))

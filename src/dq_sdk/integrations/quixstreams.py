@@ -27,8 +27,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from .._consumer import check_announced_model
 from .._exceptions import DQError, MissingDependencyError
+from .._headers import model_headers
 from .._message import WireMessage
-from .._producer import model_headers
 from .._validation import validate
 from ..codecs import decode, encode
 
