@@ -12,7 +12,7 @@ Codecs are public on their own in :mod:`dq_sdk.codecs`; test helpers in :mod:`dq
 
 from importlib.metadata import PackageNotFoundError, version
 
-from ._admin import Admin, TopicInfo, TopicSpec
+from ._admin import Admin, GroupInfo, GroupMember, TopicInfo, TopicSpec
 from ._batches import RowBatch
 from ._consumer import Consumer, Received
 from ._exceptions import (
@@ -63,6 +63,8 @@ __all__ = [
     "DecodeError",
     "EncodeError",
     "Encoding",
+    "GroupInfo",
+    "GroupMember",
     "IncompleteMessageError",
     "KafkaError",
     "MessageTooLargeError",

@@ -1,4 +1,5 @@
-"""Topic administration: create (with minimum partition counts), list, describe, delete."""
+"""Topic and consumer-group administration: create (with minimum partition counts), list,
+describe and delete topics; list and describe groups and read their committed offsets."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Any
 
 from ._exceptions import UnsupportedByBrokerError
 from ._lifecycle import StartedInContext
-from ._transport import KafkaAdminClient, TopicInfo
+from ._transport import GroupInfo, GroupMember, TopicInfo, TransportName, admin_client
 
-__all__ = ["Admin", "ConfigValue", "TopicInfo", "TopicSpec"]
+__all__ = ["Admin", "ConfigValue", "GroupInfo", "GroupMember", "TopicInfo", "TopicSpec"]
 
 #: A topic name, or ``(name, minimum_partitions)``.
 TopicSpec = str | tuple[str, int]
@@ -60,9 +61,11 @@ class Admin(StartedInContext):
     an existing topic is never an error.
     """
 
-    def __init__(self, server: str, **kafka_options: Any) -> None:
+    def __init__(
+        self, server: str, *, transport: TransportName = "aiokafka", **kafka_options: Any
+    ) -> None:
         self.server = server
-        self._client = KafkaAdminClient(server, **kafka_options)
+        self._client = admin_client(server, transport, **kafka_options)
         self._resource = self._client
 
     async def create_topics(
@@ -128,3 +131,27 @@ class Admin(StartedInContext):
         present = [n for n in names if n in existing]
         if present:
             await self._client.delete_topics(present)
+
+    async def list_groups(self) -> list[str]:
+        """Ids of the consumer groups the cluster knows (with members or committed offsets),
+        sorted."""
+        return await self._client.list_groups()
+
+    async def describe_groups(self, group_ids: Iterable[str]) -> list[GroupInfo]:
+        """State, protocol and members (with their partitions) of each group, in the order
+        given. A group the broker does not know comes back with state ``"Dead"``."""
+        ids = list(group_ids)
+        for group_id in ids:
+            _check_group(group_id)
+        return await self._client.describe_groups(ids)
+
+    async def group_offsets(self, group_id: str) -> dict[tuple[str, int], int]:
+        """The committed offset (the next one the group will read) per ``(topic, partition)``
+        of ``group_id``; partitions without a commit are left out."""
+        _check_group(group_id)
+        return await self._client.group_offsets(group_id)
+
+
+def _check_group(group_id: object) -> None:
+    if not isinstance(group_id, str) or not group_id:
+        raise ValueError(f"a consumer group id is a non-empty str, not {group_id!r}")

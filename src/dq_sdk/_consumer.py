@@ -15,8 +15,9 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Collection, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast, overload
 
@@ -149,6 +150,64 @@ class Subscriber:
 
     def assignment(self) -> list[tuple[str, int]]:
         return self._client.assignment()
+
+    # -- positions and offsets (Consumer.seek / positions / lag) ------------------------------
+
+    def _require_started(self, what: str) -> None:
+        if not self._started:
+            raise ConsumerStoppedError(f"{what}: the consumer is not running (use 'async with')")
+
+    def _drop_buffered(self, pairs: set[tuple[str, int]]) -> None:
+        """Forget records fetched before a seek: the next one must come from the new offset."""
+        if any((r.topic, r.partition) in pairs for r in self._buffer):
+            kept = [r for r in self._buffer if (r.topic, r.partition) not in pairs]
+            self._buffer.clear()  # in place: other methods may hold the deque
+            self._buffer.extend(kept)
+
+    async def seek(self, offsets: dict[tuple[str, int], int]) -> None:
+        self._require_started("seek")
+        await self._client.seek(offsets)
+        self._drop_buffered(set(offsets))
+
+    async def seek_to_beginning(self, pairs: list[tuple[str, int]]) -> None:
+        self._require_started("seek_to_beginning")
+        chosen = pairs or self.assignment()
+        await self._client.seek_to_beginning(chosen)
+        self._drop_buffered(set(chosen))
+
+    async def high_watermarks(
+        self, pairs: list[tuple[str, int]], max_age_s: float
+    ) -> dict[tuple[str, int], int]:
+        self._require_started("high_watermarks")
+        return await self._client.high_watermarks(pairs or self.assignment(), max_age_s=max_age_s)
+
+    async def seek_to_end(self, pairs: list[tuple[str, int]]) -> None:
+        # From fresh Fetch high-water marks, not the client's seek_to_end (ListOffsets,
+        # which tansu answers wrongly).
+        await self.seek(await self.high_watermarks(pairs, 0.0))
+
+    async def seek_to_time(self, pairs: list[tuple[str, int]], timestamp_ms: int) -> None:
+        self._require_started("seek_to_time")
+        chosen = pairs or self.assignment()
+        found = await self._client.offsets_for_time(chosen, timestamp_ms)
+        offsets = {pair: offset for pair, offset in found.items() if offset is not None}
+        past_the_end = [pair for pair in chosen if found.get(pair) is None]
+        if past_the_end:
+            offsets.update(await self.high_watermarks(past_the_end, 0.0))
+        await self.seek(offsets)
+
+    async def positions(self) -> dict[tuple[str, int], int]:
+        self._require_started("positions")
+        first_buffered: dict[tuple[str, int], int] = {}
+        for record in self._buffer:
+            first_buffered.setdefault((record.topic, record.partition), record.offset)
+        positions = {}
+        for topic, partition in self.assignment():
+            offset = first_buffered.get((topic, partition))
+            if offset is None:
+                offset = await self._client.position(topic, partition)
+            positions[(topic, partition)] = offset
+        return positions
 
     def highwater(self, topic: str, partition: int) -> int | None:
         """The last high-water mark fetched for the partition, or ``None``; never blocks."""
@@ -397,6 +456,59 @@ class MessageStream(Generic[T]):
         default, and on exit). Raises :class:`CommitFailedError` if the group rebalanced
         first (those messages will be delivered again)."""
         await self._subscriber.commit()
+
+    # -- positions and offsets -------------------------------------------------------------
+    # A partition is a (topic, partition) pair, as in assign_topics; it must be assigned to
+    # this consumer (after a group rebalance, assignment() lists them).
+
+    async def seek(self, partition: tuple[str, int], offset: int) -> None:
+        """Receive partition ``(topic, number)`` from ``offset`` on (next ``receive``)."""
+        topic, number = _checked_partition(partition)
+        await self._subscriber.seek({(topic, number): _checked_offset(topic, number, offset)})
+
+    async def seek_many(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        """:meth:`seek` several partitions at once: ``{(topic, number): offset, ...}``."""
+        checked = {}
+        for partition, offset in offsets.items():
+            topic, number = _checked_partition(partition)
+            checked[(topic, number)] = _checked_offset(topic, number, offset)
+        await self._subscriber.seek(checked)
+
+    async def seek_to_beginning(self, *partitions: tuple[str, int]) -> None:
+        """Start these partitions (default: every assigned one) at their first message."""
+        await self._subscriber.seek_to_beginning([_checked_partition(p) for p in partitions])
+
+    async def seek_to_end(self, *partitions: tuple[str, int]) -> None:
+        """Start these partitions (default: every assigned one) after their last message, at
+        the high-water mark, so only messages sent from now on are received."""
+        await self._subscriber.seek_to_end([_checked_partition(p) for p in partitions])
+
+    async def seek_to_time(self, when: datetime, *partitions: tuple[str, int]) -> None:
+        """Start these partitions (default: every assigned one) at their first message with a
+        timestamp at or after ``when`` (an aware datetime); at the end where there is none."""
+        if not isinstance(when, datetime) or when.tzinfo is None:
+            raise ValueError(f"when must be a timezone-aware datetime, not {when!r}")
+        checked = [_checked_partition(p) for p in partitions]
+        await self._subscriber.seek_to_time(checked, int(when.timestamp() * 1000))
+
+    async def positions(self) -> dict[tuple[str, int], int]:
+        """Offset of the next message ``receive`` will return, per assigned partition."""
+        return await self._subscriber.positions()
+
+    async def high_watermarks(
+        self, *partitions: tuple[str, int], max_age_s: float = 1.0
+    ) -> dict[tuple[str, int], int]:
+        """The high-water mark (offset after the last message) per partition (default: every
+        assigned one), from the broker's Fetch responses: this consumer's own when at most
+        ``max_age_s`` old, else fetched now."""
+        checked = [_checked_partition(p) for p in partitions]
+        return await self._subscriber.high_watermarks(checked, max_age_s)
+
+    async def lag(self, *, max_age_s: float = 1.0) -> dict[tuple[str, int], int]:
+        """Messages not yet received, per assigned partition: high-water mark - position."""
+        positions = await self.positions()
+        marks = await self.high_watermarks(*positions, max_age_s=max_age_s)
+        return {pair: max(0, marks[pair] - position) for pair, position in positions.items()}
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self
@@ -650,6 +762,32 @@ class Consumer(MessageStream[Received[M]]):
             key=record.key,
             headers=record.headers,
         )
+
+
+def _checked_partition(partition: object) -> tuple[str, int]:
+    """A ``(topic, partition)`` pair as given by a user, checked."""
+    if (
+        not isinstance(partition, tuple)
+        or len(partition) != 2
+        or not isinstance(partition[0], str)
+        or not partition[0]
+        or isinstance(partition[1], bool)
+        or not isinstance(partition[1], int)
+        or partition[1] < 0
+    ):
+        raise ValueError(
+            f"a partition is a (topic, number) pair such as ('pointing_offset', 0), "
+            f"not {partition!r}"
+        )
+    return partition[0], partition[1]
+
+
+def _checked_offset(topic: str, number: int, offset: object) -> int:
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(
+            f"offset for partition {number} of topic {topic!r} must be an int >= 0, not {offset!r}"
+        )
+    return offset
 
 
 def _positive(value: float, name: str) -> float:

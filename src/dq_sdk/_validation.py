@@ -34,8 +34,9 @@ from pydantic import BaseModel, PydanticSchemaGenerationError, TypeAdapter, Vali
 
 from ._exceptions import MessageValidationError, SchemaIssue
 from ._models._base import issues_from_pydantic, raise_issues
-from ._models._dataset import DatasetMessage, require_xarray
+from ._models._dataset import DatasetMessage
 from ._models._structured import StructuredArray, StructuredRow, structured_issues
+from ._models._xarray_layout import require_xarray
 from ._models._xradio import dataset_issues, is_xradio_dataset_schema, to_dataset_schema
 
 __all__ = ["schema_issues", "validate"]

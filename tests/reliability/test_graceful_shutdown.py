@@ -53,12 +53,14 @@ async def read_all(
 async def test_leaving_a_producer_delivers_every_pending_send(
     dq_bootstrap: str, dq_topic: str
 ) -> None:
-    total, linger_ms = 1_000, 1_500
+    # A linger far longer than queueing 1,000 sends takes even on a loaded machine, so the
+    # batch is certainly still waiting when the block is left.
+    total, linger_ms = 1_000, 5_000
     async with Producer(
         Seq, dq_bootstrap, topic=dq_topic, linger_ms=linger_ms, max_batch_size=2**20
     ) as producer:
         sends = [asyncio.create_task(producer.send(Seq(n))) for n in range(total)]
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # let the sends queue (more may queue later: still fine)
         # All queued in one batch that waits for linger_ms: none is delivered yet.
         assert not any(send.done() for send in sends)
     # Leaving returned only once every queued send was delivered (aiokafka sends the last
@@ -192,7 +194,7 @@ def test_ctrl_c_in_the_demo_loses_nothing(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "dq_sdk._cli",
+                "dq_sdk.cli",
                 "demo",
                 "--bootstrap",
                 broker.bootstrap,

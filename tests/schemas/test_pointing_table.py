@@ -86,7 +86,13 @@ def test_optional_variables_and_attrs_may_be_absent(dataset: xr.Dataset) -> None
 def test_extra_variables_coords_and_attrs_are_accepted(dataset: xr.Dataset) -> None:
     extra = dataset.assign(residual=dataset.pointing * 0).assign_attrs(note="x")
     extra = extra.assign_coords(interval=("time", np.ones(3)))
-    PointingTable.from_wire(extra)
+    message = PointingTable.from_wire(extra)
+    # Accepted and kept: the extras reach the reader, through the wire and back too.
+    wire = decode(encode(extra, Encoding.XARRAY), Encoding.XARRAY)
+    for kept in (message.dataset, PointingTable.from_wire(wire).dataset):
+        assert "residual" in kept.data_vars
+        assert kept.attrs["note"] == "x"
+        np.testing.assert_array_equal(kept.coords["interval"].values, np.ones(3))
 
 
 def test_every_issue_is_listed_with_its_path(dataset: xr.Dataset) -> None:

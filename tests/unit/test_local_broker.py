@@ -119,7 +119,7 @@ def test_a_broker_that_cannot_start_reports_its_own_output(engine: BrokerEngine)
 
 @engines
 def test_cli_broker_runs_in_foreground_until_interrupted(engine: BrokerEngine) -> None:
-    cli = [sys.executable, "-m", "dq_sdk._cli", "broker", "--engine", engine]
+    cli = [sys.executable, "-m", "dq_sdk.cli", "broker", "--engine", engine]
     process = subprocess.Popen(cli, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

@@ -22,7 +22,12 @@ from dq_sdk import (
     KafkaError,
     Producer,
 )
-from dq_sdk._transport._confluent_common import consumer_config, dq_error, producer_config
+from dq_sdk._transport._confluent_common import (
+    LIBRDKAFKA_LOG,
+    consumer_config,
+    dq_error,
+    producer_config,
+)
 from dq_sdk._transport._confluent_producer import (
     ConfluentConsumerClient,
     ConfluentProducerClient,
@@ -63,6 +68,7 @@ def test_producer_options_map_to_librdkafka_with_aiokafka_defaults() -> None:
         "sasl.mechanism": "SCRAM-SHA-512",
         "sasl.username": "u",
         "sasl.password": "p",
+        "logger": LIBRDKAFKA_LOG,  # librdkafka's log lines go to Python logging
     }
     defaults = producer_config("h:1", {"compression_type": None})
     assert defaults["linger.ms"] == 0  # aiokafka's default, not librdkafka's 5 ms

@@ -7,12 +7,8 @@ xarray and xradio stay optional (extras ``xarray`` / ``xradio``) and load only w
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Annotated, ClassVar, Self
 
-import numpy as np
 from pydantic import (
     PlainSerializer,
     PlainValidator,
@@ -21,26 +17,12 @@ from pydantic import (
     model_validator,
 )
 
-from .._exceptions import MissingDependencyError, SchemaIssue
+from .._exceptions import SchemaIssue
 from ._base import Message, Record, raise_issues
+from ._xarray_layout import XarrayLayout, require_xarray
 from ._xradio import dataset_issues, layout_dataset_schema
 
-__all__ = [
-    "DatasetMessage",
-    "VariableSpec",
-    "XarrayDataset",
-    "XarrayLayout",
-    "require_xarray",
-]
-
-
-def require_xarray(purpose: str) -> Any:
-    """Import xarray, or say which extra brings it."""
-    try:
-        import xarray
-    except ImportError:
-        raise MissingDependencyError("xarray", "xarray", purpose) from None
-    return xarray
+__all__ = ["DatasetMessage", "XarrayDataset"]
 
 
 def _check_dataset_type(value: object) -> object:
@@ -61,50 +43,6 @@ else:
         PlainSerializer(lambda value: value, return_type=object),
         WithJsonSchema({"type": "object", "description": "an xarray.Dataset"}),
     ]
-
-
-@dataclass(frozen=True)
-class VariableSpec:
-    """One coordinate or data variable of ``x-xarray``."""
-
-    dims: tuple[str, ...]
-    dtype: np.dtype[Any]
-    optional: bool = False
-    description: str = ""
-    examples: tuple[Any, ...] = ()
-
-
-@dataclass(frozen=True)
-class XarrayLayout:
-    """The parsed ``x-xarray`` keyword; ``attrs_model`` types the Dataset's attrs."""
-
-    dims: tuple[str, ...]
-    coords: Mapping[str, VariableSpec]
-    data_vars: Mapping[str, VariableSpec]
-    attrs_model: type[Record] | None
-
-    @classmethod
-    def parse(cls, spec: Mapping[str, Any], module: str) -> XarrayLayout:
-        attrs_model = None
-        if "attrs" in spec:
-            name = str(spec["attrs"]["$ref"]).rsplit("/", 1)[-1]
-            attrs_model = getattr(sys.modules[module], name)
-        return cls(
-            dims=tuple(spec["dims"]),
-            coords={k: _variable(v) for k, v in spec.get("coords", {}).items()},
-            data_vars={k: _variable(v) for k, v in spec.get("data_vars", {}).items()},
-            attrs_model=attrs_model,
-        )
-
-
-def _variable(spec: Mapping[str, Any]) -> VariableSpec:
-    return VariableSpec(
-        dims=tuple(spec["dims"]),
-        dtype=np.dtype(spec["dtype"]),
-        optional=bool(spec.get("optional", False)),
-        description=str(spec.get("description", "")),
-        examples=tuple(spec.get("examples", ())),
-    )
 
 
 #: Validation context meaning "the layout was just checked": skip the second xradio pass.

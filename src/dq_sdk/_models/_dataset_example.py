@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._dataset import VariableSpec, XarrayLayout, require_xarray
+from ._xarray_layout import VariableSpec, XarrayLayout, require_xarray
 
 __all__ = ["example_attrs", "example_dataset"]
 

@@ -18,7 +18,7 @@ from .._exceptions import MissingDependencyError, SchemaIssue
 if TYPE_CHECKING:
     import xarray
 
-    from ._dataset import VariableSpec, XarrayLayout
+    from ._xarray_layout import VariableSpec, XarrayLayout
 
 __all__ = [
     "dataset_issues",

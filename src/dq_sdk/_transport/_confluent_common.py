@@ -5,6 +5,7 @@ librdkafka errors as dq-sdk errors, and running librdkafka's blocking calls off 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ from ._aiokafka import DEFAULT_MAX_REQUEST_SIZE
 
 __all__ = [
     "DEFAULT_MAX_REQUEST_SIZE",
+    "LIBRDKAFKA_LOG",
     "blocking",
     "check_reachable",
     "consumer_config",
@@ -79,6 +81,11 @@ _RECEIVE_MAX_DEFAULT = 100_000_000  # librdkafka's receive.message.max.bytes def
 _FETCH_WAIT_MS = 100
 
 
+#: Where librdkafka's own log lines go (instead of straight to stderr), so applications and the
+#: dq-sdk command decide what to show with ``logging``.
+LIBRDKAFKA_LOG = logging.getLogger("dq_sdk.librdkafka")
+
+
 def _mapped(options: Mapping[str, Any], table: Mapping[str, str], what: str) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for name, value in options.items():
@@ -112,6 +119,7 @@ def producer_config(bootstrap: str, options: Mapping[str, Any]) -> dict[str, Any
         "message.max.bytes": DEFAULT_MAX_REQUEST_SIZE,
         "partitioner": "murmur2_random",
         **_mapped(options, _PRODUCER, "producer"),
+        "logger": LIBRDKAFKA_LOG,
     }
     config.update(extra)
     return config
@@ -128,6 +136,7 @@ def consumer_config(bootstrap: str, options: Mapping[str, Any]) -> dict[str, Any
         "bootstrap.servers": bootstrap,
         "fetch.wait.max.ms": _FETCH_WAIT_MS,
         **_mapped(options, _CONSUMER, "consumer"),
+        "logger": LIBRDKAFKA_LOG,
     }
     if "group.id" not in config:
         # librdkafka needs a group id even to assign partitions by hand. Without a group the

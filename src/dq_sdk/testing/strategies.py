@@ -26,9 +26,10 @@ from hypothesis.extra import numpy as hnp
 from pydantic import AwareDatetime, BaseModel
 from pydantic.fields import FieldInfo
 
-from .._models._dataset import DatasetMessage, require_xarray
+from .._models._dataset import DatasetMessage
 from .._models._record import FloatArray, Identifier, JsonFloat, RecordMessage
 from .._models._structured import StructuredArray, StructuredRow
+from .._models._xarray_layout import require_xarray
 from ..schemas import (
     AmplitudeItem,
     BandAveragedXCorrItem,

@@ -67,12 +67,8 @@ class RecordFeed(MessageStream[Record]):
         """Read exactly ``pairs``: known ones from ``positions``, new ones from near the end."""
         self.assign_topics(pairs)
         client = self._kafka()
-        new = []
-        for pair in pairs:
-            if pair in positions:
-                client.seek(pair[0], pair[1], positions[pair])
-            else:
-                new.append(pair)
+        new = [pair for pair in pairs if pair not in positions]
+        await client.seek({pair: positions[pair] for pair in pairs if pair in positions})
         await client.seek_to_recent(new, RECENT_PER_PARTITION)
 
     def highwater(self, topic: str, partition: int) -> int | None:
