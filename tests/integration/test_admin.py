@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from dq_sdk import Admin, DataQueueAdmin, KafkaError, UnsupportedByBrokerError
+from dq_sdk._transport import TransportName
 from dq_sdk.testing import BrokerEngine
 
 
@@ -69,12 +70,15 @@ TOPIC_CONFIG: dict[str, str | int] = {
 }
 
 
-@pytest.mark.parametrize("admin_class", [Admin, DataQueueAdmin])
+@pytest.mark.parametrize(
+    ("admin_class", "transport"),
+    [(Admin, "aiokafka"), (Admin, "confluent"), (DataQueueAdmin, "aiokafka")],
+)
 async def test_topics_are_created_with_their_config_and_describe_shows_it(
-    dq_bootstrap: str, admin_class: type[Admin]
+    dq_bootstrap: str, admin_class: type[Admin], transport: TransportName
 ) -> None:
     topic, plain = unique("configured"), unique("plain")
-    async with admin_class(dq_bootstrap) as admin:
+    async with admin_class(dq_bootstrap, transport=transport) as admin:
         await admin.create_topics([(topic, 2)], config=TOPIC_CONFIG)
         await admin.create_topics([plain])
         await admin.create_topics([topic], config={"retention.ms": 1})  # exists: left alone
