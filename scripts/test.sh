@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install dq-sdk with its test tools into ./.venv and run every check CI runs:
 # generated models up to date, ruff, mypy --strict, then the whole pytest suite against a real
-# local Kafka-protocol broker that the tests start themselves (DQ_SDK_BOOTSTRAP overrides it).
+# local Kafka-protocol broker that the tests start themselves (DQ_SDK_BOOTSTRAP overrides it),
+# then the broker-backed tests (marker `kafka`) once more on the second engine: noida-db is the
+# default, tansu the second (DQ_SDK_BROKER_ENGINE=tansu swaps them).
 source "$(dirname "${BASH_SOURCE[0]}")/_setup.sh" --group test
 set -x
 python -m codegen --check
@@ -10,4 +12,12 @@ dq-sdk schemas versions
 ruff check .
 ruff format --check .
 mypy
-exec pytest "$@"
+first="${DQ_SDK_BROKER_ENGINE:-noida}"
+if [ "$first" = tansu ]; then second=noida; else second=tansu; fi
+status=0
+DQ_SDK_BROKER_ENGINE="$first" pytest "$@" || status=$?
+# Against an existing cluster (DQ_SDK_BOOTSTRAP) there is no second local engine to try.
+if [ -z "${DQ_SDK_BOOTSTRAP:-}" ]; then
+  DQ_SDK_BROKER_ENGINE="$second" pytest -m kafka "$@" || status=$?
+fi
+exit "$status"

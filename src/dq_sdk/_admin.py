@@ -23,12 +23,38 @@ from ._settings import (
 from ._settings import client_options as client_options_for
 from ._transport import GroupInfo, GroupMember, TopicInfo, TransportName, admin_client
 
-__all__ = ["Admin", "GroupInfo", "GroupMember", "TopicInfo", "TopicSpec"]
+__all__ = ["Admin", "ConfigValue", "GroupInfo", "GroupMember", "TopicInfo", "TopicSpec"]
 
 log = logging.getLogger("dq_sdk.admin")
 
 #: A topic name, or ``(name, minimum_partitions)``.
 TopicSpec = str | tuple[str, int]
+
+
+#: Topic configuration values as users may give them; integers are sent as their decimal text.
+ConfigValue = str | int
+
+
+def _checked_config(config: Mapping[str, ConfigValue] | None) -> dict[str, str]:
+    """``config`` as Kafka's string map, every key and value checked where it enters."""
+    if config is None:
+        return {}
+    if not isinstance(config, Mapping):
+        raise TypeError(f"config must be a mapping of names to values, not {config!r}")
+    checked: dict[str, str] = {}
+    for key, value in config.items():
+        if not isinstance(key, str) or not key or key != key.strip():
+            raise ValueError(
+                f"topic config: {key!r} is not a config name (a non-empty string such as "
+                "'max.message.bytes')"
+            )
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise TypeError(
+                f"topic config {key!r}: value {value!r} must be a str or an int "
+                "(Kafka topic configs are text; booleans as 'true'/'false')"
+            )
+        checked[key] = str(value)
+    return checked
 
 
 def _wanted(topics: Iterable[TopicSpec]) -> dict[str, int | None]:
@@ -110,13 +136,17 @@ class Admin(StartedInContext):
         *,
         default_partitions: int = 1,
         replication_factor: int = 1,
-        config: Mapping[str, str] | None = None,
+        config: Mapping[str, ConfigValue] | None = None,
     ) -> None:
         """Make sure every topic exists with at least its partition count.
 
-        ``default_partitions`` applies to names given without a count. ``config`` sets topic
-        configuration on creation (e.g. ``{"max.message.bytes": "33554432"}``).
+        ``default_partitions`` applies to names given without a count. ``config`` is topic
+        configuration for the topics this call creates, e.g. ``{"max.message.bytes": 33554432,
+        "retention.ms": 3_600_000, "cleanup.policy": "delete"}`` (ints become text); an existing
+        topic's configuration is left as it is. A name the broker does not know is refused by
+        Apache Kafka with a :class:`KafkaError` naming the topic and the setting.
         """
+        topic_config = _checked_config(config)
         wanted = _wanted(topics)
         existing = set(await self._client.list_topics())
         missing = {
@@ -125,7 +155,7 @@ class Admin(StartedInContext):
             if name not in existing
         }
         if missing:
-            await self._client.create_topics(missing, replication_factor, config or {})
+            await self._client.create_topics(missing, replication_factor, topic_config)
         minimums = {n: m for n, m in wanted.items() if n in existing and m is not None}
         current = {t.name: t.partitions for t in await self._client.describe_topics(list(minimums))}
         raise_to = {n: m for n, m in minimums.items() if current.get(n, m) < m}
@@ -147,7 +177,8 @@ class Admin(StartedInContext):
         return await self._client.list_topics()
 
     async def describe_topics(self, names: Iterable[str] | None = None) -> list[TopicInfo]:
-        """Name, partition count and internal flag of existing topics (all when ``None``).
+        """Name, partition count, internal flag and configuration of existing topics (all when
+        ``None``); ``TopicInfo.config`` is what the broker reports (see :class:`TopicInfo`).
 
         Topics that do not exist are left out (and, unlike a plain metadata request, not
         auto-created).

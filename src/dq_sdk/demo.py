@@ -34,7 +34,7 @@ from .schemas import (
     SpectrumItem,
     StructuredArray,
 )
-from .testing import bootstrap_from_env, local_broker
+from .testing import bootstrap_from_env, engine_from_env, local_broker
 
 __all__ = ["amplitude_metric", "pointing_offsets", "run_demo", "spectrum_metric"]
 
@@ -171,8 +171,9 @@ async def _broker(bootstrap: str | None) -> AsyncIterator[tuple[str, str]]:
     if chosen:
         yield chosen, "existing cluster"
         return
-    async with local_broker() as local:
-        yield local, "local tansu broker, started for this demo"
+    engine = engine_from_env()
+    async with local_broker(engine=engine) as local:
+        yield local, f"local {engine} broker, started for this demo"
 
 
 async def demo(antennas: int, rounds: int, bootstrap: str | None) -> list[StreamReport]:

@@ -89,6 +89,7 @@ async def test_silent_broker_is_bounded_by_connect_timeout() -> None:
         assert time.monotonic() - started < 5
 
 
+@pytest.mark.kafka
 def test_broker_stopped_mid_session_gives_clear_errors() -> None:
     import asyncio
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import aiokafka.errors as kafka_errors
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from aiokafka.structs import TopicPartition
 
@@ -47,14 +48,42 @@ class KafkaAdminClient:
         raw = await guarded(
             self._admin.describe_topics(list(names)), "describing topics", bootstrap=self.bootstrap
         )
+        configs = await self._topic_configs(names)
         return [
             TopicInfo(
                 name=str(item["topic"]),
                 partitions=len(item["partitions"]),
                 internal=bool(item["is_internal"]),
+                config=configs.get(str(item["topic"]), {}),
             )
             for item in raw
         ]
+
+    async def _topic_configs(self, names: Sequence[str]) -> dict[str, dict[str, str]]:
+        """Each topic's configuration from a DescribeConfigs request (all entries)."""
+        resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+        responses = await guarded(
+            self._admin.describe_configs(resources),
+            f"describing the configuration of topics {list(names)!r}",
+            bootstrap=self.bootstrap,
+        )
+        configs: dict[str, dict[str, str]] = {}
+        problems = []
+        for response in responses:
+            for code, message, _type, name, entries in response.resources:
+                if code != 0:
+                    error = kafka_errors.for_code(code)
+                    problems.append(f"{name!r}: {error.__name__} ({message or error.description})")
+                    continue
+                # entry: (name, value, read_only, is_default | config_source, is_sensitive, ...)
+                configs[str(name)] = {
+                    str(entry[0]): str(entry[1])
+                    for entry in entries
+                    if entry[1] is not None and not entry[4]
+                }
+        if problems:
+            raise KafkaError("describing topic configuration failed: " + "; ".join(problems))
+        return configs
 
     async def create_topics(
         self, topics: Mapping[str, int], replication_factor: int, config: Mapping[str, str]

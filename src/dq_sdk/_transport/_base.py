@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
 __all__ = [
@@ -71,11 +71,17 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class TopicInfo:
-    """A topic as the cluster describes it."""
+    """A topic as the cluster describes it.
+
+    ``config`` is the topic's configuration as the broker reports it (DescribeConfigs):
+    Apache Kafka lists every effective setting, defaults included; some brokers list only
+    those set on the topic. Sensitive values the broker withholds are left out.
+    """
 
     name: str
     partitions: int
     internal: bool
+    config: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import confluent_kafka
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 from confluent_kafka.cimpl import NewPartitions, NewTopic
 
 from .._exceptions import KafkaError, UnsupportedByBrokerError
@@ -83,16 +83,28 @@ class ConfluentAdminClient:
         if not names:
             return []
         metadata = await self._metadata()
+        present = [name for name in names if name in metadata.topics]
         return [
             TopicInfo(
                 name=name,
                 partitions=len(metadata.topics[name].partitions),
                 # librdkafka's metadata has no internal flag: Kafka's internal topics start "__".
                 internal=name.startswith("__"),
+                config=await self._topic_config(name),
             )
-            for name in names
-            if name in metadata.topics
+            for name in present
         ]
+
+    async def _topic_config(self, name: str) -> dict[str, str]:
+        """The topic's configuration as the broker describes it (sensitive values left out)."""
+        resource = ConfigResource(ResourceType.TOPIC, name)
+        [future] = self._require().describe_configs([resource]).values()
+        entries = await self._wait(future, f"describing the configuration of topic {name!r}")
+        return {
+            str(key): str(entry.value)
+            for key, entry in entries.items()
+            if entry.value is not None and not entry.is_sensitive
+        }
 
     async def create_topics(
         self, topics: Mapping[str, int], replication_factor: int, config: Mapping[str, str]
