@@ -1,8 +1,9 @@
 """``python -m benchmarks [--quick] [--area AREA ...] [--payload NAME ...] [--bootstrap HOST:PORT]
 [--out DIR]``.
 
-Uses ``DQ_SDK_BOOTSTRAP`` (or ``--bootstrap``) when given; otherwise starts a local tansu broker
-on 127.0.0.1 and stops it by its pid at the end.
+Uses ``DQ_SDK_BOOTSTRAP`` (or ``--bootstrap``) when given; otherwise starts a local broker
+(``DQ_SDK_BROKER_ENGINE``: noida by default, or tansu) on 127.0.0.1 and stops it by its pid at
+the end.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from pathlib import Path
 
 from dq_sdk.testing import bootstrap_from_env, start_broker
 
-from . import _report, codecs, consumers, producers, settings, telemetry, validation, view
+from . import _report, codecs, consumers, engines, producers, settings, telemetry, validation, view
 from ._core import Row, Settings
 from ._payloads import payloads
 
 __all__ = ["AREAS", "OPT_IN", "main", "run"]
 
-AREAS = ("codecs", "validation", "producers", "consumers", "settings", "telemetry")
+AREAS = ("codecs", "validation", "producers", "consumers", "settings", "telemetry", "engines")
 #: Areas run only when named with --area (the view needs Debian's Chromium).
 OPT_IN = ("view",)
 RESULTS = Path(__file__).parent / "results"
@@ -51,8 +52,10 @@ async def run(
             rows += await settings.run(bootstrap, loads, config)
         elif area == "view":
             rows += await view.run(bootstrap, config)
-        else:
+        elif area == "telemetry":
             rows += await telemetry.run(bootstrap, loads, config)
+        else:
+            rows += await engines.run(config)
         print(f"  {area}: {time.perf_counter() - started:.1f} s", flush=True)
     return rows
 
@@ -80,16 +83,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     existing = args.bootstrap or bootstrap_from_env()
     broker = None if existing else start_broker()
     bootstrap = existing or (broker.bootstrap if broker else "")
-    kind = "existing cluster" if existing else f"local tansu (pid {broker.pid if broker else '?'})"
+    engine = broker.engine if broker else "existing cluster"
+    kind = (
+        "existing cluster" if existing else f"local {engine} (pid {broker.pid if broker else '?'})"
+    )
     print(f"dq-sdk benchmarks ({'quick' if args.quick else 'full'}) against {bootstrap} [{kind}]")
     try:
         rows = asyncio.run(run(bootstrap, chosen, config, args.payload))
     finally:
         if broker is not None:
             broker.stop()
-    env = _report.environment(
-        bootstrap, "existing cluster" if existing else "tansu (memory)", config
-    )
+    env = _report.environment(bootstrap, engine, config)
     print(_report.text(rows))
     json_path, md_path = _report.write(rows, env, args.out)
     print(f"written: {json_path} and {md_path}")

@@ -50,7 +50,7 @@ def _aiokafka_options(options: dict[str, Any]) -> dict[str, Any]:
     """dq-sdk options as raw aiokafka takes them, with dq-sdk's defaults where they differ
     from aiokafka's (``max_batch_size``): the same settings on both sides."""
     return producer_options(
-        {k: v for k, v in options.items() if k not in ("transport", "librdkafka_config")}
+        {k: v for k, v in options.items() if k not in ("transport", "client_options")}
     )
 
 

@@ -97,7 +97,7 @@ async def _wire_bytes_per_message(
         **payload.options,
         "transport": "confluent",
         "compression_type": compression,
-        "librdkafka_config": {"statistics.interval.ms": 50, "stats_cb": probe},
+        "client_options": {"statistics.interval.ms": 50, "stats_cb": probe},
     }
     messages = payload.distinct(count)
     async with (

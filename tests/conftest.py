@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from dq_sdk.testing import bootstrap_from_env, engine_from_env
 
 settings.register_profile(
     "dq-sdk",
@@ -14,3 +17,36 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("dq-sdk")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that uses the session broker ``kafka`` (tests starting a broker of their
+    own carry the mark by hand), so ``pytest -m kafka`` runs exactly the broker-backed tests:
+    scripts/test.sh runs them a second time on the other engine.
+
+    On a local noida-db, ``member_expiry`` tests are deselected, in the open: noida never drops
+    a SIGKILLed group member, so a group with one can never rebalance (docs/testing.md).
+    scripts/test.sh runs them on tansu, DQ_SDK_BOOTSTRAP on a real cluster, and
+    tests/reliability/test_member_expiry.py asserts noida's behaviour itself."""
+    for item in items:
+        if "dq_bootstrap" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.kafka)
+    if not _local_noida():
+        return
+    kept = [item for item in items if item.get_closest_marker("member_expiry") is None]
+    dropped = [item for item in items if item.get_closest_marker("member_expiry") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if bootstrap_from_env() is not None:
+        return f"dq-sdk: Kafka at {bootstrap_from_env()} (DQ_SDK_BOOTSTRAP)"
+    engine = engine_from_env()
+    note = " (member_expiry tests deselected: noida keeps dead group members)"
+    return f"dq-sdk: local broker engine {engine}" + (note if engine == "noida" else "")
+
+
+def _local_noida() -> bool:
+    return bootstrap_from_env() is None and engine_from_env() == "noida"

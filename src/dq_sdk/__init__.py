@@ -12,7 +12,7 @@ Codecs are public on their own in :mod:`dq_sdk.codecs`; test helpers in :mod:`dq
 
 from importlib.metadata import PackageNotFoundError, version
 
-from ._admin import Admin, TopicInfo, TopicSpec
+from ._admin import Admin, GroupInfo, GroupMember, TopicInfo, TopicSpec
 from ._batches import RowBatch
 from ._consumer import Consumer, Received
 from ._exceptions import (
@@ -24,6 +24,7 @@ from ._exceptions import (
     DQError,
     EncodeError,
     IncompleteMessageError,
+    InvalidArgumentError,
     KafkaError,
     MessageTooLargeError,
     MessageValidationError,
@@ -40,6 +41,14 @@ from ._models import StructuredArray
 from ._policy import OnError
 from ._producer import Producer
 from ._run import run
+from ._settings import (
+    AutoOffsetReset,
+    Connection,
+    ConsumerSettings,
+    ProducerSettings,
+    Security,
+    TransportName,
+)
 from ._transport import RecordMetadata
 from .codecs import Encoding
 from .dataqueues import DataQueueAdmin, DataQueueConsumer, DataQueueProducer
@@ -52,10 +61,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = [
     "Admin",
+    "AutoOffsetReset",
     "BrokerUnavailableError",
     "CodecError",
     "CommitFailedError",
+    "Connection",
     "Consumer",
+    "ConsumerSettings",
     "ConsumerStoppedError",
     "DQError",
     "DataQueueAdmin",
@@ -64,7 +76,10 @@ __all__ = [
     "DecodeError",
     "EncodeError",
     "Encoding",
+    "GroupInfo",
+    "GroupMember",
     "IncompleteMessageError",
+    "InvalidArgumentError",
     "KafkaError",
     "MessageTooLargeError",
     "MessageValidationError",
@@ -73,15 +88,18 @@ __all__ = [
     "Producer",
     "ProducerStoppedError",
     "ReceiveTimeoutError",
+    "ProducerSettings",
     "Received",
     "RecordMetadata",
     "RowBatch",
     "SchemaIssue",
     "SchemaMismatchError",
     "SchemaToolError",
+    "Security",
     "StructuredArray",
     "TopicInfo",
     "TopicSpec",
+    "TransportName",
     "UnsupportedByBrokerError",
     "WireMessage",
     "run",

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Collection, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast, overload
 
@@ -29,13 +31,28 @@ from ._exceptions import (
     CommitFailedError,
     ConsumerStoppedError,
     DQError,
+    InvalidArgumentError,
     ReceiveTimeoutError,
     SchemaMismatchError,
 )
 from ._headers import CHUNK_ID, model_headers
-from ._message import WireMessage
+from ._message import WireMessage, check_model
 from ._models._structured import StructuredArray, StructuredRow
 from ._policy import BadMessagePolicy, OnError
+from ._settings import (
+    DEFAULT_CONNECT_TIMEOUT_S,
+    AutoOffsetReset,
+    Connection,
+    ConsumerSettings,
+    SaslMechanism,
+    SecurityProtocol,
+    check_topic,
+    checked_keywords,
+    client_options,
+    connection_from,
+    consumer_settings_from,
+    topic_list,
+)
 from ._transport import Partition, Record, TransportName, consumer_client
 from ._transport._base import listed
 from .codecs import decode
@@ -80,7 +97,6 @@ class Subscriber:
         *,
         topics: Iterable[str] | None,
         group_id: str | None,
-        auto_offset_reset: str,
         commit_interval_s: float = 1.0,
         max_reassembly_bytes: int = 512 * 1024 * 1024,
         chunk_timeout_s: float = 120.0,
@@ -91,13 +107,7 @@ class Subscriber:
         self.reassembler = Reassembler(max_bytes=max_reassembly_bytes, timeout_s=chunk_timeout_s)
         # We commit ourselves, after processing; aiokafka's auto-commit would commit on fetch.
         kafka_options.setdefault("enable_auto_commit", False)
-        self._client = consumer_client(
-            server,
-            transport,
-            group_id=group_id,
-            auto_offset_reset=auto_offset_reset,
-            **kafka_options,
-        )
+        self._client = consumer_client(server, transport, group_id=group_id, **kafka_options)
         self._client.listen(self)
         self._auto_commit = bool(kafka_options["enable_auto_commit"])
         self._buffer: deque[Record] = deque()
@@ -107,6 +117,9 @@ class Subscriber:
         self._last_commit = self._last_yield = time.monotonic()
         self._commit_interval_s = commit_interval_s
         self._started = False
+        self._assigned: list[tuple[str, int]] = []
+        self._wanted_topics: list[str] = list(topics or ())
+        self._warned_no_topics = False
         # Partitions being or already revoked: their records are not handed out, and their
         # offsets are not recorded, until the group assigns them again.
         self._leaving: set[Partition] = set()
@@ -123,6 +136,37 @@ class Subscriber:
     async def start(self) -> None:
         await self._client.start()
         self._started = True
+        log.info(
+            "consumer connected to %s (group %r, %s)",
+            self.server,
+            self._client.group_id,
+            self._topics_text(),
+        )
+
+    def idle_note(self) -> str:
+        """Why nothing may be arriving, for a timeout's message."""
+        return "" if self._client.has_topics() else " (the consumer has no topics)"
+
+    def _topics_text(self) -> str:
+        wanted = self._client.assignment() or self._wanted_topics
+        return f"topics {', '.join(map(str, wanted))}" if wanted else "no topics yet"
+
+    def _note_assignment(self) -> None:
+        """Log the partitions this consumer reads whenever they change (a group join or
+        rebalance, a new subscription, a manual assignment)."""
+        current = self._client.assignment()
+        if current == self._assigned:
+            return
+        first = not self._assigned and self._client.group_id is not None
+        self._assigned = current
+        by_topic: dict[str, list[int]] = {}
+        for topic, partition in current:
+            by_topic.setdefault(topic, []).append(partition)
+        text = "; ".join(f"{t} [{', '.join(map(str, p))}]" for t, p in by_topic.items())
+        if first:
+            log.info("consumer joined group %r: assigned %s", self._client.group_id, text)
+        else:
+            log.info("consumer of group %r assigned %s", self._client.group_id, text or "nothing")
 
     async def stop(self, *, finished_in_hand: bool) -> None:
         """Commit what was processed (and the message in hand if finished), then close."""
@@ -136,11 +180,13 @@ class Subscriber:
         finally:
             self._in_hand = None  # a revocation while closing must not wait for it
             await self._client.stop()
+            log.info("consumer left %s (group %r)", self.server, self._client.group_id)
 
     def update_topics(self, topics: Iterable[str]) -> None:
         """Replace the subscription; takes effect while iteration goes on."""
         self._buffer.clear()
-        self._client.subscribe(topics)
+        self._wanted_topics = list(topics)
+        self._client.subscribe(self._wanted_topics)
 
     def assign_topics(self, partitions: Iterable[tuple[str, int]]) -> None:
         """Replace the subscription with a manual assignment of (topic, partition) pairs."""
@@ -150,6 +196,64 @@ class Subscriber:
     def assignment(self) -> list[tuple[str, int]]:
         """The ``(topic, partition)`` pairs this consumer reads now."""
         return self._client.assignment()
+
+    # -- positions and offsets (Consumer.seek / positions / lag) ------------------------------
+
+    def _require_started(self, what: str) -> None:
+        if not self._started:
+            raise ConsumerStoppedError(f"{what}: the consumer is not running (use 'async with')")
+
+    def _drop_buffered(self, pairs: set[tuple[str, int]]) -> None:
+        """Forget records fetched before a seek: the next one must come from the new offset."""
+        if any((r.topic, r.partition) in pairs for r in self._buffer):
+            kept = [r for r in self._buffer if (r.topic, r.partition) not in pairs]
+            self._buffer.clear()  # in place: other methods may hold the deque
+            self._buffer.extend(kept)
+
+    async def seek(self, offsets: dict[tuple[str, int], int]) -> None:
+        self._require_started("seek")
+        await self._client.seek(offsets)
+        self._drop_buffered(set(offsets))
+
+    async def seek_to_beginning(self, pairs: list[tuple[str, int]]) -> None:
+        self._require_started("seek_to_beginning")
+        chosen = pairs or self.assignment()
+        await self._client.seek_to_beginning(chosen)
+        self._drop_buffered(set(chosen))
+
+    async def high_watermarks(
+        self, pairs: list[tuple[str, int]], max_age_s: float
+    ) -> dict[tuple[str, int], int]:
+        self._require_started("high_watermarks")
+        return await self._client.high_watermarks(pairs or self.assignment(), max_age_s=max_age_s)
+
+    async def seek_to_end(self, pairs: list[tuple[str, int]]) -> None:
+        # From fresh Fetch high-water marks, not the client's seek_to_end (ListOffsets,
+        # which tansu answers wrongly).
+        await self.seek(await self.high_watermarks(pairs, 0.0))
+
+    async def seek_to_time(self, pairs: list[tuple[str, int]], timestamp_ms: int) -> None:
+        self._require_started("seek_to_time")
+        chosen = pairs or self.assignment()
+        found = await self._client.offsets_for_time(chosen, timestamp_ms)
+        offsets = {pair: offset for pair, offset in found.items() if offset is not None}
+        past_the_end = [pair for pair in chosen if found.get(pair) is None]
+        if past_the_end:
+            offsets.update(await self.high_watermarks(past_the_end, 0.0))
+        await self.seek(offsets)
+
+    async def positions(self) -> dict[tuple[str, int], int]:
+        self._require_started("positions")
+        first_buffered: dict[tuple[str, int], int] = {}
+        for record in self._buffer:
+            first_buffered.setdefault((record.topic, record.partition), record.offset)
+        positions = {}
+        for topic, partition in self.assignment():
+            offset = first_buffered.get((topic, partition))
+            if offset is None:
+                offset = await self._client.position(topic, partition)
+            positions[(topic, partition)] = offset
+        return positions
 
     def highwater(self, topic: str, partition: int) -> int | None:
         """The last high-water mark fetched for the partition, or ``None``; never blocks."""
@@ -183,6 +287,11 @@ class Subscriber:
             processed, self._processed = self._processed, {}
             try:
                 await self._client.commit(self._capped(processed))
+                log.debug(
+                    "committed %s (group %r)",
+                    ", ".join(f"{t}[{p}]@{o}" for (t, p), o in processed.items()),
+                    self._client.group_id,
+                )
             except BaseException as exc:
                 # Not committed (broker gone, cancelled by Ctrl-C, group rebalanced): keep the
                 # offsets for the next commit, e.g. the one on leaving `async with`, unless
@@ -254,13 +363,22 @@ class Subscriber:
             if deadline is not None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise ReceiveTimeoutError(f"no message within {timeout_s} s")
+                    raise ReceiveTimeoutError(f"no message within {timeout_s} s{self.idle_note()}")
                 remaining_ms = max(1, min(_POLL_MS, int(remaining * 1000)))
             if not self._client.has_topics():
-                # Topics may be given later, from another task (seed: update_topics).
+                # Topics may be given later, from another task (seed: update_topics); say so
+                # rather than wait in silence.
+                if not self._warned_no_topics:
+                    self._warned_no_topics = True
+                    log.warning(
+                        "consumer of %s has no topics: it waits until update_topics() or "
+                        "assign_topics() gives some",
+                        self.server,
+                    )
                 await asyncio.sleep(remaining_ms / 1000)
                 continue
             self._buffer.extend(self._staying(await self._client.fetch(timeout_ms=remaining_ms)))
+            self._note_assignment()
 
     def _staying(self, records: list[Record]) -> list[Record]:
         """``records`` without those of partitions being revoked."""
@@ -318,39 +436,47 @@ class MessageStream(Generic[T]):
 
     def __init__(
         self,
-        server: str,
+        connection: Connection,
+        settings: ConsumerSettings,
         *,
-        topics: Iterable[str] | None,
+        topics: str | Iterable[str] | None,
         group_id: str | None,
-        auto_offset_reset: str,
         on_error: OnError,
         dead_letter_topic: str | None,
-        kafka_options: dict[str, Any],
     ) -> None:
-        stream_options = {
-            k: kafka_options.pop(k)
-            for k in ("commit_interval_s", "max_reassembly_bytes", "chunk_timeout_s", "transport")
-            if k in kafka_options
-        }
+        self.connection = connection
+        self.settings = settings
+        chosen = topic_list(topics)
+        if chosen is None and connection.bootstrap.topic is not None:
+            chosen = [connection.bootstrap.topic]
+        if group_id is not None and (type(group_id) is not str or not group_id):
+            raise InvalidArgumentError(f"group_id={group_id!r} is not allowed: a non-empty str")
+        if dead_letter_topic is not None:
+            check_topic(dead_letter_topic, what="dead_letter_topic")
+        options = client_options(connection, settings)
         self._subscriber = Subscriber(
-            server,
-            topics=topics,
+            connection.server,
+            topics=chosen,
             group_id=group_id,
-            auto_offset_reset=auto_offset_reset,
-            **stream_options,
-            **kafka_options,
+            commit_interval_s=settings.commit_interval_s,
+            max_reassembly_bytes=settings.max_reassembly_bytes,
+            chunk_timeout_s=settings.chunk_timeout_s,
+            transport=connection.transport,
+            **options,
         )
+        # The dead-letter producer shares the connection (address, security, timeouts), not
+        # the consumer's own options nor its raw client_options (consumer settings).
         self.policy = BadMessagePolicy(
             on_error,
             dead_letter_topic,
-            server,
-            stream_options.get("transport", "aiokafka"),
-            **kafka_options,
+            connection.server,
+            connection.transport,
+            **connection.options(),
         )
         # None unless dq_sdk.telemetry.instrument() was called. A typed Consumer has set
         # its model before calling this constructor; the seed's consumer has none.
         self.telemetry: ConsumerHooks | None = consumer_hooks(
-            stream_options.get("transport", "aiokafka"),
+            connection.transport,
             group_id,
             getattr(self, "model", None),
             self._subscriber.highwater,
@@ -384,13 +510,15 @@ class MessageStream(Generic[T]):
                 self.telemetry.close()
             await self.policy.stop()
 
-    def update_topics(self, topics: Iterable[str]) -> None:
-        """Subscribe to these topics instead (a plain method: callable from another task)."""
-        self._subscriber.update_topics(topics)
+    def update_topics(self, topics: str | Iterable[str]) -> None:
+        """Subscribe to these topics instead (a plain method: callable from another task).
+
+        A ``str`` is one topic name."""
+        self._subscriber.update_topics(topic_list(topics) or [])
 
     def assign_topics(self, partitions: Iterable[tuple[str, int]]) -> None:
         """Read exactly these (topic, partition) pairs, without a consumer-group assignment."""
-        self._subscriber.assign_topics(partitions)
+        self._subscriber.assign_topics(_pairs(partitions))
 
     def assignment(self) -> list[tuple[str, int]]:
         """The ``(topic, partition)`` pairs assigned to this consumer now (with a ``group_id``,
@@ -402,6 +530,59 @@ class MessageStream(Generic[T]):
         default, and on exit). Raises :class:`CommitFailedError` if the group rebalanced
         first (those messages will be delivered again)."""
         await self._subscriber.commit()
+
+    # -- positions and offsets -------------------------------------------------------------
+    # A partition is a (topic, partition) pair, as in assign_topics; it must be assigned to
+    # this consumer (after a group rebalance, assignment() lists them).
+
+    async def seek(self, partition: tuple[str, int], offset: int) -> None:
+        """Receive partition ``(topic, number)`` from ``offset`` on (next ``receive``)."""
+        topic, number = _checked_partition(partition)
+        await self._subscriber.seek({(topic, number): _checked_offset(topic, number, offset)})
+
+    async def seek_many(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        """:meth:`seek` several partitions at once: ``{(topic, number): offset, ...}``."""
+        checked = {}
+        for partition, offset in offsets.items():
+            topic, number = _checked_partition(partition)
+            checked[(topic, number)] = _checked_offset(topic, number, offset)
+        await self._subscriber.seek(checked)
+
+    async def seek_to_beginning(self, *partitions: tuple[str, int]) -> None:
+        """Start these partitions (default: every assigned one) at their first message."""
+        await self._subscriber.seek_to_beginning([_checked_partition(p) for p in partitions])
+
+    async def seek_to_end(self, *partitions: tuple[str, int]) -> None:
+        """Start these partitions (default: every assigned one) after their last message, at
+        the high-water mark, so only messages sent from now on are received."""
+        await self._subscriber.seek_to_end([_checked_partition(p) for p in partitions])
+
+    async def seek_to_time(self, when: datetime, *partitions: tuple[str, int]) -> None:
+        """Start these partitions (default: every assigned one) at their first message with a
+        timestamp at or after ``when`` (an aware datetime); at the end where there is none."""
+        if not isinstance(when, datetime) or when.tzinfo is None:
+            raise ValueError(f"when must be a timezone-aware datetime, not {when!r}")
+        checked = [_checked_partition(p) for p in partitions]
+        await self._subscriber.seek_to_time(checked, int(when.timestamp() * 1000))
+
+    async def positions(self) -> dict[tuple[str, int], int]:
+        """Offset of the next message ``receive`` will return, per assigned partition."""
+        return await self._subscriber.positions()
+
+    async def high_watermarks(
+        self, *partitions: tuple[str, int], max_age_s: float = 1.0
+    ) -> dict[tuple[str, int], int]:
+        """The high-water mark (offset after the last message) per partition (default: every
+        assigned one), from the broker's Fetch responses: this consumer's own when at most
+        ``max_age_s`` old, else fetched now."""
+        checked = [_checked_partition(p) for p in partitions]
+        return await self._subscriber.high_watermarks(checked, max_age_s)
+
+    async def lag(self, *, max_age_s: float = 1.0) -> dict[tuple[str, int], int]:
+        """Messages not yet received, per assigned partition: high-water mark - position."""
+        positions = await self.positions()
+        marks = await self.high_watermarks(*positions, max_age_s=max_age_s)
+        return {pair: max(0, marks[pair] - position) for pair, position in positions.items()}
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self
@@ -422,7 +603,9 @@ class MessageStream(Generic[T]):
                 await self.policy.handle_lost(lost)
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                raise ReceiveTimeoutError(f"no message within {timeout_s} s")
+                raise ReceiveTimeoutError(
+                    f"no message within {timeout_s} s{self._subscriber.idle_note()}"
+                )
             # While a chunk set is incomplete, wake up often enough to notice it expire.
             step = remaining
             if reassembler.pending:
@@ -458,34 +641,50 @@ class Consumer(MessageStream[Received[M]]):
     group's other members. The confluent transport joins in the background instead.
     """
 
+    @checked_keywords
     def __init__(
         self,
         model: type[M],
-        server: str,
+        server: str | None = None,
         *,
-        topics: Iterable[str] | None = None,
+        topics: str | Iterable[str] | None = None,
         group_id: str | None = None,
-        auto_offset_reset: str = "earliest",
         on_error: OnError = "raise",
         dead_letter_topic: str | None = None,
         transport: TransportName = "aiokafka",
+        auto_offset_reset: AutoOffsetReset = "earliest",
+        commit_interval_s: float = 1.0,
+        enable_auto_commit: bool = False,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 3_000,
+        max_poll_interval_ms: int = 300_000,
+        max_poll_records: int | None = None,
+        fetch_max_bytes: int = 52_428_800,
+        max_partition_fetch_bytes: int = 1_048_576,
+        max_reassembly_bytes: int = 512 * 1024 * 1024,
+        chunk_timeout_s: float = 120.0,
         group_join_timeout_s: float | None = None,
-        **kafka_options: Any,
+        connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+        request_timeout_ms: int = 40_000,
+        client_id: str | None = None,
+        security_protocol: SecurityProtocol = "PLAINTEXT",
+        ssl_context: ssl.SSLContext | None = None,
+        sasl_mechanism: SaslMechanism = "PLAIN",
+        sasl_plain_username: str | None = None,
+        sasl_plain_password: str | None = None,
+        sasl_kerberos_service_name: str = "kafka",
+        sasl_kerberos_domain_name: str | None = None,
+        client_options: Mapping[str, object] | None = None,
     ) -> None:
+        check_model(model, "Consumer")
         self.model = model
-        kafka_options["transport"] = transport
-        if group_join_timeout_s is not None:
-            kafka_options["group_join_timeout_s"] = _positive(
-                group_join_timeout_s, "group_join_timeout_s"
-            )
         super().__init__(
-            server,
+            connection_from(server, locals()),
+            consumer_settings_from(locals()),
             topics=topics,
             group_id=group_id,
-            auto_offset_reset=auto_offset_reset,
             on_error=on_error,
             dead_letter_topic=dead_letter_topic,
-            kafka_options=kafka_options,
         )
 
     # Row models get columns, others a list: the return type really changes with the model.
@@ -558,7 +757,9 @@ class Consumer(MessageStream[Received[M]]):
                 await self.policy.handle_lost(lost)
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                raise ReceiveTimeoutError(f"no message within {timeout_s} s")
+                raise ReceiveTimeoutError(
+                    f"no message within {timeout_s} s{self._subscriber.idle_note()}"
+                )
             step = remaining
             if reassembler.pending:
                 step = _EXPIRY_CHECK_S if step is None else min(step, _EXPIRY_CHECK_S)
@@ -659,10 +860,56 @@ class Consumer(MessageStream[Received[M]]):
         )
 
 
+def _checked_partition(partition: object) -> tuple[str, int]:
+    """A ``(topic, partition)`` pair as given by a user, checked."""
+    if (
+        not isinstance(partition, tuple)
+        or len(partition) != 2
+        or not isinstance(partition[0], str)
+        or not partition[0]
+        or isinstance(partition[1], bool)
+        or not isinstance(partition[1], int)
+        or partition[1] < 0
+    ):
+        raise ValueError(
+            f"a partition is a (topic, number) pair such as ('pointing_offset', 0), "
+            f"not {partition!r}"
+        )
+    return partition[0], partition[1]
+
+
+def _checked_offset(topic: str, number: int, offset: object) -> int:
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(
+            f"offset for partition {number} of topic {topic!r} must be an int >= 0, not {offset!r}"
+        )
+    return offset
+
+
 def _positive(value: float, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise ValueError(f"{name} must be a number of seconds above 0, not {value!r}")
     return float(value)
+
+
+def _pairs(partitions: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Checked (topic, partition) pairs for ``assign_topics``."""
+    if isinstance(partitions, str | bytes) or not isinstance(partitions, Iterable):
+        raise InvalidArgumentError(
+            f"assign_topics({partitions!r}): give a list of (topic, partition) pairs"
+        )
+    pairs = []
+    for pair in partitions:
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise InvalidArgumentError(f"assign_topics: {pair!r} is not a (topic, partition) pair")
+        topic, partition = pair
+        check_topic(topic, what="assign_topics topic")
+        if type(partition) is not int or partition < 0:
+            raise InvalidArgumentError(
+                f"assign_topics: partition {partition!r} of topic {topic!r} is not an int >= 0"
+            )
+        pairs.append((topic, partition))
+    return pairs
 
 
 def _major(version: str) -> str:

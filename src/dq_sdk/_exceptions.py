@@ -8,7 +8,8 @@ with its field path::
     ├── CodecError (ValueError)
     │   ├── EncodeError ........... a value the encoding cannot take
     │   └── DecodeError ........... bytes that do not decode (never unpickled)
-    ├── MessageValidationError (TypeError) ... every schema issue, listed together
+    ├── InvalidArgumentError (ValueError, TypeError) ... an argument refused where it enters
+    ├── MessageValidationError (TypeError, ValueError) ... every schema issue, listed together
     ├── SchemaMismatchError ....... a received message of another model, version or encoding
     ├── SchemaToolError (ValueError)  a schema, folder, git ref or option schema tools cannot use
     ├── IncompleteMessageError .... a chunked message whose chunks never all arrived
@@ -23,7 +24,14 @@ with its field path::
     └── MissingDependencyError (ImportError) ... an optional extra is not installed
 
 ``MessageValidationError`` is also a ``TypeError`` because the SKA data-queue library raised
-``TypeError`` for schema problems; code written against it keeps catching them.
+``TypeError`` for schema problems; code written against it keeps catching them. It is also a
+``ValueError``, as pydantic's ``ValidationError`` (raised by model constructors) is: one
+``except ValueError`` catches invalid data on every path, construction, validation and decoding.
+
+``InvalidArgumentError`` is raised where an argument enters (a constructor, ``send``,
+``update_topics``...), before any connection: an unknown option, a value out of range, a
+malformed bootstrap address, a topic name Kafka refuses, an unknown encoding name, a class that is
+not a message model. It is a ``ValueError`` and a ``TypeError`` so that either habit catches it.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ __all__ = [
     "DecodeError",
     "EncodeError",
     "IncompleteMessageError",
+    "InvalidArgumentError",
     "KafkaError",
     "MessageTooLargeError",
     "MessageValidationError",
@@ -130,7 +139,14 @@ class SchemaIssue:
         return text
 
 
-class MessageValidationError(DQError, TypeError):
+class InvalidArgumentError(DQError, ValueError, TypeError):
+    """An argument dq-sdk cannot use, refused where it enters and before any connection.
+
+    The message names the argument, the value given and what is allowed.
+    """
+
+
+class MessageValidationError(DQError, TypeError, ValueError):
     """The data does not match its schema. ``issues`` lists every problem found."""
 
     def __init__(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import ClassVar, Protocol, Self, runtime_checkable
 
+from ._exceptions import InvalidArgumentError
 from .codecs import Encoding
 
-__all__ = ["WireMessage"]
+__all__ = ["WireMessage", "check_model"]
 
 
 @runtime_checkable
@@ -36,3 +37,26 @@ class WireMessage(Protocol):
         Raises :class:`dq_sdk.MessageValidationError` listing every issue.
         """
         ...
+
+
+def check_model(model: object, owner: str) -> None:
+    """Refuse, at construction, a ``model`` argument that is not a message model class.
+
+    Without this, ``Producer(dict, ...)`` would fail only at the first send, inside encoding.
+    """
+    is_model = (
+        isinstance(model, type)
+        and isinstance(getattr(model, "encoding", None), Encoding)
+        and isinstance(getattr(model, "schema_id", None), str)
+        and isinstance(getattr(model, "schema_version", None), str)
+        and callable(getattr(model, "to_wire", None))
+        and callable(getattr(model, "from_wire", None))
+    )
+    if not is_model:
+        name = getattr(model, "__name__", None) or repr(model)
+        kind = "class" if isinstance(model, type) else type(model).__name__
+        raise InvalidArgumentError(
+            f"{owner}({name}, ...): the {kind} {name} is not a message model; pass a model class "
+            "from dq_sdk.schemas, or any class with encoding, schema_id, schema_version, "
+            "to_wire() and from_wire()"
+        )

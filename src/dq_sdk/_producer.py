@@ -9,17 +9,34 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Iterable, Sequence
+import logging
+import ssl
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from . import _chunking, _headers
-from ._exceptions import DQError, MessageTooLargeError, ProducerStoppedError
+from ._exceptions import DQError, InvalidArgumentError, MessageTooLargeError, ProducerStoppedError
 from ._headers import describing_headers
 from ._lifecycle import StartedInContext
-from ._message import WireMessage
+from ._message import WireMessage, check_model
 from ._models._structured import StructuredArray, StructuredRow
+from ._settings import (
+    DEFAULT_CONNECT_TIMEOUT_S,
+    DEFAULT_MAX_REQUEST_SIZE,
+    Acks,
+    CompressionType,
+    Connection,
+    ProducerSettings,
+    SaslMechanism,
+    SecurityProtocol,
+    check_topic,
+    checked_keywords,
+    client_options,
+    connection_from,
+    producer_settings_from,
+)
 from ._transport import RecordMetadata, TransportName, producer_client
 from ._validation import validate as validate_value
 from .codecs import Encoding, encode
@@ -27,6 +44,8 @@ from .codecs._msgpack_numpy import pack_rows
 from .telemetry._hooks import ProducerHooks, producer_hooks
 
 __all__ = ["Producer", "Publisher"]
+
+log = logging.getLogger("dq_sdk.producer")
 
 M = TypeVar("M", bound=WireMessage)
 
@@ -47,6 +66,7 @@ class Publisher:
         **kafka_options: Any,
     ) -> None:
         self.server = server
+        self._transport = transport
         self._client = producer_client(server, transport, **kafka_options)
         self._started = False
         if chunk_size is not None and not 0 < chunk_size < self._client.max_request_size:
@@ -58,6 +78,16 @@ class Publisher:
         # None unless dq_sdk.telemetry.instrument() was called: then every send is wrapped.
         self.telemetry: ProducerHooks | None = producer_hooks(transport)
 
+    @classmethod
+    def from_settings(cls, connection: Connection, settings: ProducerSettings) -> Publisher:
+        """A publisher for checked settings, its client's options mapped once."""
+        return cls(
+            connection.server,
+            chunk_size=settings.chunk_size,
+            transport=connection.transport,
+            **client_options(connection, settings),
+        )
+
     @property
     def max_request_size(self) -> int:
         return self._client.max_request_size
@@ -66,12 +96,16 @@ class Publisher:
         if not self._started:
             await self._client.start()
             self._started = True
+            log.info("producer connected to %s (%s)", self.server, self._transport)
 
     async def stop(self) -> None:
         """Deliver every pending message, then close the client."""
         if self._started:
             self._started = False
-            await self._client.stop()
+            try:
+                await self._client.stop()
+            finally:
+                log.info("producer left %s", self.server)
 
     async def enqueue(
         self,
@@ -329,38 +363,65 @@ class Producer(StartedInContext, Generic[M]):
     ``Producer(PointingNumpyArray, "host:9092", topic="pointing_offset")`` is a
     ``Producer[PointingNumpyArray]``; sending another model is a type error. Use it with
     ``async with``: entering connects, leaving delivers every pending message and closes.
-    Extra keyword options go to aiokafka (``linger_ms``, ``compression_type``,
-    ``max_request_size``, SSL/SASL settings...); ``connect_timeout_s`` bounds the start.
-    ``max_batch_size`` defaults to 1,000,000 bytes (aiokafka's own default is 16 KiB; see
-    ``docs/performance.md``). ``chunk_size=N`` sends payloads over N bytes as chunks that
-    consumers reassemble.
+
+    ``server`` is ``host:port[,host:port...]`` or ``kafka://host:port[/topic]`` (the topic
+    then becomes the default ``topic``); without it, ``DQ_SDK_BOOTSTRAP`` or SKA's
+    ``SDP_KAFKA_HOST`` from the environment. Every option is checked here, before any
+    connection (docs/api.md lists them with their defaults). ``max_batch_size`` defaults to
+    1,000,000 bytes (aiokafka's own default is 16 KiB; see ``docs/performance.md``).
+    ``chunk_size=N`` sends payloads over N bytes as chunks that consumers reassemble.
+    ``client_options`` go to the Kafka client as they are, for what dq-sdk does not model.
     """
 
+    @checked_keywords
     def __init__(
         self,
         model: type[M],
-        server: str,
+        server: str | None = None,
         *,
         topic: str | None = None,
         validate: bool = True,
-        chunk_size: int | None = None,
         transport: TransportName = "aiokafka",
-        **kafka_options: Any,
+        linger_ms: int = 0,
+        max_batch_size: int | None = None,
+        max_request_size: int = DEFAULT_MAX_REQUEST_SIZE,
+        chunk_size: int | None = None,
+        compression_type: CompressionType | None = None,
+        acks: Acks | None = None,
+        enable_idempotence: bool = False,
+        connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+        request_timeout_ms: int = 40_000,
+        client_id: str | None = None,
+        security_protocol: SecurityProtocol = "PLAINTEXT",
+        ssl_context: ssl.SSLContext | None = None,
+        sasl_mechanism: SaslMechanism = "PLAIN",
+        sasl_plain_username: str | None = None,
+        sasl_plain_password: str | None = None,
+        sasl_kerberos_service_name: str = "kafka",
+        sasl_kerberos_domain_name: str | None = None,
+        client_options: Mapping[str, object] | None = None,
     ) -> None:
+        check_model(model, "Producer")
+        self.connection = connection_from(server, locals())
+        self.settings = producer_settings_from(locals())
         self.model = model
-        self.topic = topic
+        given = topic if topic is not None else self.connection.bootstrap.topic
+        self.topic = None if given is None else check_topic(given)
+        if type(validate) is not bool:
+            raise InvalidArgumentError(f"validate={validate!r} is not allowed: True or False")
         self.validate = validate
-        self._publisher = Publisher(
-            server, chunk_size=chunk_size, transport=transport, **kafka_options
-        )
-        self._publisher.telemetry = producer_hooks(transport, model)
+        self._publisher = Publisher.from_settings(self.connection, self.settings)
+        self._publisher.telemetry = producer_hooks(self.connection.transport, model)
         self._resource = self._publisher
 
     def _topic(self, topic: str | None) -> str:
-        chosen = topic or self.topic
-        if not chosen:
-            raise DQError(f"no topic: pass topic= to Producer({self.model.__name__}, ...) or send")
-        return chosen
+        if topic is not None:
+            return check_topic(topic)
+        if self.topic is None:
+            raise InvalidArgumentError(
+                f"no topic: pass topic= to Producer({self.model.__name__}, ...) or to send()"
+            )
+        return self.topic
 
     def encode(self, message: M, *, topic: str | None = None) -> bytes:
         """Validate (unless disabled) and encode one message, as :meth:`send` does."""
@@ -373,7 +434,8 @@ class Producer(StartedInContext, Generic[M]):
                 validate_value(wire, self.model)
             return encode(wire, self.model.encoding)
         except DQError as exc:
-            raise exc.located(topic=topic) from exc
+            exc.located(topic=topic)
+            raise
 
     def _encode_all(self, messages: list[M], topic: str) -> list[bytes]:
         """``[self.encode(m) for m in messages]``, the same bytes; rows of a structured model
@@ -393,7 +455,8 @@ class Producer(StartedInContext, Generic[M]):
                 try:
                     return pack_rows(array)
                 except DQError as exc:
-                    raise exc.located(topic=topic) from exc
+                    exc.located(topic=topic)
+                    raise
         return [self.encode(message, topic=topic) for message in messages]
 
     async def send(

@@ -7,17 +7,33 @@ untyped here: any value its encoding can carry, validated against ``schema=`` on
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import ssl
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeGuard
 
 from ._admin import Admin
 from ._consumer import MessageStream
-from ._exceptions import DQError, EncodeError
+from ._exceptions import DQError, EncodeError, InvalidArgumentError
 from ._headers import HeadersIn, describing_headers
 from ._lifecycle import StartedInContext
 from ._message import WireMessage
 from ._policy import OnError
 from ._producer import Publisher
+from ._settings import (
+    DEFAULT_CONNECT_TIMEOUT_S,
+    DEFAULT_MAX_REQUEST_SIZE,
+    Acks,
+    AutoOffsetReset,
+    CompressionType,
+    SaslMechanism,
+    SecurityProtocol,
+    TransportName,
+    check_topic,
+    checked_keywords,
+    connection_from,
+    consumer_settings_from,
+    producer_settings_from,
+)
 from ._transport import Record, RecordMetadata
 from ._validation import validate as validate_value
 from .codecs import Encoding, decode, encode
@@ -41,21 +57,43 @@ def _is_model(schema: object) -> TypeGuard[type[WireMessage]]:
 class DataQueueProducer(StartedInContext):
     """Sends values to Kafka topics, encoding them with ``encoding``.
 
-    ``topic`` and ``encoding`` are defaults for :meth:`send`. Extra keyword options go to
-    aiokafka's producer. Use with ``async with``.
+    ``topic`` and ``encoding`` are defaults for :meth:`send`. The options are those of
+    :class:`dq_sdk.Producer` (docs/api.md), checked here. Use with ``async with``.
     """
 
+    @checked_keywords
     def __init__(
         self,
-        server: str,
+        server: str | None = None,
         *,
         topic: str | None = None,
         encoding: Encoding | str | None = None,
-        **kafka_options: Any,
+        transport: TransportName = "aiokafka",
+        linger_ms: int = 0,
+        max_batch_size: int | None = None,
+        max_request_size: int = DEFAULT_MAX_REQUEST_SIZE,
+        chunk_size: int | None = None,
+        compression_type: CompressionType | None = None,
+        acks: Acks | None = None,
+        enable_idempotence: bool = False,
+        connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+        request_timeout_ms: int = 40_000,
+        client_id: str | None = None,
+        security_protocol: SecurityProtocol = "PLAINTEXT",
+        ssl_context: ssl.SSLContext | None = None,
+        sasl_mechanism: SaslMechanism = "PLAIN",
+        sasl_plain_username: str | None = None,
+        sasl_plain_password: str | None = None,
+        sasl_kerberos_service_name: str = "kafka",
+        sasl_kerberos_domain_name: str | None = None,
+        client_options: Mapping[str, object] | None = None,
     ) -> None:
-        self.topic = topic
+        self.connection = connection_from(server, locals())
+        self.settings = producer_settings_from(locals())
+        given = topic if topic is not None else self.connection.bootstrap.topic
+        self.topic = None if given is None else check_topic(given)
         self.encoding = _encoding(encoding)
-        self._publisher = Publisher(server, **kafka_options)
+        self._publisher = Publisher.from_settings(self.connection, self.settings)
         self._resource = self._publisher
 
     async def send(
@@ -77,9 +115,12 @@ class DataQueueProducer(StartedInContext):
         never reaches the topic. A dq-sdk model as ``schema`` also supplies the encoding when
         none is given. With no encoding anywhere, only ``bytes`` can be sent.
         """
-        target = topic or self.topic
-        if not target:
-            raise DQError("no topic: pass topic= to DataQueueProducer(...) or to send()")
+        if topic is not None:
+            target = check_topic(topic)
+        elif self.topic is not None:
+            target = self.topic
+        else:
+            raise InvalidArgumentError("no topic: pass topic= to DataQueueProducer(...) or send()")
         model = schema if _is_model(schema) else None
         chosen = _encoding(encoding) or self.encoding or (model.encoding if model else None)
         try:
@@ -87,7 +128,8 @@ class DataQueueProducer(StartedInContext):
                 validate_value(data, schema)
             payload = _payload(data, chosen)
         except DQError as exc:
-            raise exc.located(topic=target) from exc
+            exc.located(topic=target)
+            raise
         return await self._publisher.publish(
             target,
             payload,
@@ -119,27 +161,49 @@ class DataQueueConsumer(MessageStream[tuple[str, Any]]):
     ``"skip"`` or ``"dead_letter"`` (to ``dead_letter_topic``).
     """
 
+    @checked_keywords
     def __init__(
         self,
-        server: str,
+        server: str | None = None,
         *,
-        topics: Iterable[str] | None = None,
+        topics: str | Iterable[str] | None = None,
         encoding: Encoding | str | None = None,
         group_id: str | None = None,
-        auto_offset_reset: str = "earliest",
+        auto_offset_reset: AutoOffsetReset = "earliest",
         on_error: OnError = "raise",
         dead_letter_topic: str | None = None,
-        **kafka_options: Any,
+        transport: TransportName = "aiokafka",
+        commit_interval_s: float = 1.0,
+        enable_auto_commit: bool = False,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 3_000,
+        max_poll_interval_ms: int = 300_000,
+        max_poll_records: int | None = None,
+        fetch_max_bytes: int = 52_428_800,
+        max_partition_fetch_bytes: int = 1_048_576,
+        max_reassembly_bytes: int = 512 * 1024 * 1024,
+        chunk_timeout_s: float = 120.0,
+        group_join_timeout_s: float | None = None,
+        connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+        request_timeout_ms: int = 40_000,
+        client_id: str | None = None,
+        security_protocol: SecurityProtocol = "PLAINTEXT",
+        ssl_context: ssl.SSLContext | None = None,
+        sasl_mechanism: SaslMechanism = "PLAIN",
+        sasl_plain_username: str | None = None,
+        sasl_plain_password: str | None = None,
+        sasl_kerberos_service_name: str = "kafka",
+        sasl_kerberos_domain_name: str | None = None,
+        client_options: Mapping[str, object] | None = None,
     ) -> None:
         self.encoding = _encoding(encoding)
         super().__init__(
-            server,
+            connection_from(server, locals()),
+            consumer_settings_from(locals()),
             topics=topics,
             group_id=group_id,
-            auto_offset_reset=auto_offset_reset,
             on_error=on_error,
             dead_letter_topic=dead_letter_topic,
-            kafka_options=kafka_options,
         )
 
     def convert(self, record: Record) -> tuple[str, Any]:

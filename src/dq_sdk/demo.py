@@ -24,7 +24,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from . import Admin, Consumer, Producer, WireMessage
+from . import Admin, Consumer, InvalidArgumentError, Producer, WireMessage
 from .schemas import (
     AmplitudeItem,
     MetricPayload,
@@ -34,7 +34,7 @@ from .schemas import (
     SpectrumItem,
     StructuredArray,
 )
-from .testing import bootstrap_from_env, local_broker
+from .testing import bootstrap_from_env, engine_from_env, local_broker
 
 __all__ = ["amplitude_metric", "pointing_offsets", "run_demo", "spectrum_metric"]
 
@@ -134,10 +134,15 @@ class StreamReport:
         )
 
 
+#: How often a stream in progress reports how far it got.
+PROGRESS_EVERY_S = 2.0
+
+
 async def move(
     bootstrap: str, name: str, topic: str, model: type[M], messages: Sequence[M]
 ) -> StreamReport:
     """Send ``messages`` with a typed producer, read them back, check they are equal."""
+    print(f"  {name}: sending {len(messages)} to {topic!r}...", flush=True)
     async with Producer(model, bootstrap, topic=topic, linger_ms=5) as producer:
         payload_bytes = sum(len(producer.encode(m)) for m in messages)
         started = time.perf_counter()
@@ -145,10 +150,14 @@ async def move(
         send_s = time.perf_counter() - started
     received: list[M] = []
     started = time.perf_counter()
+    reported = started
     async with Consumer(model, bootstrap, topics=[topic]) as consumer:
         while len(received) < len(messages):
             envelope = await consumer.receive(timeout_s=30)
             received.append(envelope.value)
+            if time.perf_counter() - reported >= PROGRESS_EVERY_S:
+                reported = time.perf_counter()
+                print(f"  {name}: received {len(received)}/{len(messages)}", flush=True)
     receive_s = time.perf_counter() - started
     mismatched = [i for i, (a, b) in enumerate(zip(messages, received, strict=True)) if a != b]
     if mismatched:
@@ -162,8 +171,9 @@ async def _broker(bootstrap: str | None) -> AsyncIterator[tuple[str, str]]:
     if chosen:
         yield chosen, "existing cluster"
         return
-    async with local_broker() as local:
-        yield local, "local tansu broker, started for this demo"
+    engine = engine_from_env()
+    async with local_broker(engine=engine) as local:
+        yield local, f"local {engine} broker, started for this demo"
 
 
 async def demo(antennas: int, rounds: int, bootstrap: str | None) -> list[StreamReport]:
@@ -178,7 +188,7 @@ async def demo(antennas: int, rounds: int, bootstrap: str | None) -> list[Stream
         failed = int(sum(np.isnan(p.array["xel_offset"]).sum() for p in pointing))
         print(f"  {rounds} pointing solutions x {antennas} antennas, {failed} failed fits (NaN)")
         tables = [
-            PointingTable.example(antenna=min(antennas, 64), time=4, seed=i) for i in range(5)
+            PointingTable.example(antenna=min(antennas, 64), time=4, seed=i) for i in range(rounds)
         ]
         spectra = [spectrum_metric(4096, rng) for _ in range(rounds)]
         amplitudes = [amplitude_metric(1024, 16, rng) for _ in range(rounds)]
@@ -196,6 +206,9 @@ def run_demo(*, antennas: int = 200, rounds: int = 50, bootstrap: str | None = N
 
     It uses the cluster at ``bootstrap`` (or ``DQ_SDK_BOOTSTRAP``), else a local broker it starts.
     """
+    for name, value in (("rounds", rounds), ("antennas", antennas)):
+        if type(value) is not int or value < 1:
+            raise InvalidArgumentError(f"--{name} must be a whole number >= 1, not {value!r}")
     started = time.perf_counter()
     try:
         reports = asyncio.run(demo(antennas, rounds, bootstrap))

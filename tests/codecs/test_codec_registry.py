@@ -28,6 +28,11 @@ def test_one_codec_per_encoding(encoding: Encoding) -> None:
     assert get_codec(encoding.value) is codec
 
 
+def test_case_and_utf8_aliases_name_the_same_encoding() -> None:
+    assert get_codec("UTF8") is get_codec("utf-8") is get_codec(Encoding.UTF8)
+    assert encode("x", "UTF-8") == encode("x", "utf_8") == b"x"
+
+
 def test_encoding_from_config_string() -> None:
     array = np.arange(4.0)
     data = encode(array, "msgpack_numpy")
@@ -35,7 +40,7 @@ def test_encoding_from_config_string() -> None:
     assert np.array_equal(np.asarray(decode(data, "msgpack_numpy")), array)
 
 
-@pytest.mark.parametrize("name", ["msgpack", "UTF8", "pickle", ""])
+@pytest.mark.parametrize("name", ["msgpack", "utf-16", "pickle", ""])
 def test_unknown_encoding_is_a_clear_error(name: str) -> None:
     with pytest.raises(EncodeError, match="unknown encoding") as info:
         encode("x", name)

@@ -21,20 +21,19 @@ from typing import Any, ClassVar, Self
 
 from dq_sdk import MessageValidationError, Producer, SchemaIssue
 from dq_sdk.codecs import Encoding
-from dq_sdk.testing import bootstrap_from_env
+from dq_sdk.testing import bootstrap_from_env, engine_from_env
 
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "_consumer_worker.py"
 
 # Group settings for tests: tansu holds a rebalance for about session_timeout_ms when a member
 # joins (BROKER.md), and a SIGKILLed member stays in the group until its session expires, so
-# short sessions keep the tests short. Real Kafka refuses sessions under 6 s by default
-# (group.min.session.timeout.ms): against DQ_SDK_BOOTSTRAP the default is 6 s, and
-# DQ_SDK_TEST_SESSION_TIMEOUT_MS overrides either.
+# short sessions keep the tests short there. Apache Kafka refuses sessions under 6 s by default
+# (group.min.session.timeout.ms, InvalidSessionTimeoutError), and so does noida-db: 6 s on every
+# engine but tansu and on DQ_SDK_BOOTSTRAP; DQ_SDK_TEST_SESSION_TIMEOUT_MS overrides either.
+_SHORT_SESSIONS = bootstrap_from_env() is None and engine_from_env() == "tansu"
 SESSION_TIMEOUT_MS = int(
-    os.environ.get(
-        "DQ_SDK_TEST_SESSION_TIMEOUT_MS", "6000" if bootstrap_from_env() is not None else "1500"
-    )
+    os.environ.get("DQ_SDK_TEST_SESSION_TIMEOUT_MS", "1500" if _SHORT_SESSIONS else "6000")
 )
 HEARTBEAT_INTERVAL_MS = max(100, SESSION_TIMEOUT_MS // 5)
 

@@ -44,6 +44,7 @@ def first_offsets(lines: list[Line]) -> dict[int, int]:
     return firsts
 
 
+@pytest.mark.member_expiry
 @pytest.mark.parametrize("transport", ["aiokafka", "confluent"])
 def test_sigkill_mid_stream_then_restart_processes_every_message(
     dq_bootstrap: str, dq_topic_factory: Callable[..., str], tmp_path: Path, transport: str

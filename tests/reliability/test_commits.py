@@ -94,5 +94,5 @@ async def test_a_group_join_that_runs_out_says_so(dq_bootstrap: str, dq_topic: s
 
 @pytest.mark.parametrize("bad", [0, -1.0, "5", True])
 def test_group_join_timeout_must_be_positive_seconds(dq_bootstrap: str, bad: object) -> None:
-    with pytest.raises(ValueError, match="group_join_timeout_s must be a number of seconds"):
+    with pytest.raises(ValueError, match=r"group_join_timeout_s=.* a finite number of seconds > 0"):
         Consumer(Seq, dq_bootstrap, group_id="g", group_join_timeout_s=bad)  # type: ignore[arg-type]

@@ -39,6 +39,7 @@ async def test_admin_against_an_unreachable_broker_is_a_bounded_wait() -> None:
     assert time.monotonic() - started < 6
 
 
+@pytest.mark.kafka
 async def test_sends_in_flight_fail_loudly_when_the_broker_does_not_come_back(
     broker: BrokerProcess,
 ) -> None:
@@ -76,6 +77,7 @@ async def test_sends_in_flight_fail_loudly_when_the_broker_does_not_come_back(
     )
 
 
+@pytest.mark.kafka
 @pytest.mark.parametrize("transport", ["aiokafka", "confluent"])
 async def test_consumer_waits_are_bounded_when_the_broker_dies(
     broker: BrokerProcess, transport: TransportName

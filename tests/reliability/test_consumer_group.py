@@ -72,6 +72,7 @@ def reassigned_after(log: Path, since: float) -> float:
 
 
 @pytest.mark.parametrize("transport", ["aiokafka", "confluent"])
+@pytest.mark.member_expiry
 def test_sigkilled_member_partitions_are_taken_over_without_loss(
     dq_bootstrap: str, dq_topic_factory: Callable[..., str], tmp_path: Path, transport: str
 ) -> None:

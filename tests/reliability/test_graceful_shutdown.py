@@ -185,6 +185,7 @@ def test_sigterm_in_a_consumer_loop_under_dq_sdk_run_loses_nothing(
     )
 
 
+@pytest.mark.kafka
 def test_ctrl_c_in_the_demo_loses_nothing(tmp_path: Path) -> None:
     rounds, antennas = 200, 1_000
     broker = start_broker()
@@ -193,7 +194,7 @@ def test_ctrl_c_in_the_demo_loses_nothing(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "dq_sdk._cli",
+                "dq_sdk.cli",
                 "demo",
                 "--bootstrap",
                 broker.bootstrap,

@@ -143,4 +143,4 @@ async def test_ssl_and_sasl_options_arrive_in_every_aiokafka_client() -> None:
         assert _security(kafka.client) == options, name
     for name, kafka in consumers.items():
         assert _security(kafka._client) == options, name
-    assert _security(admin._client._admin._client) == options, "Admin"
+    assert _security(admin._client._admin._client) == options, "Admin"  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dq_sdk import Consumer, Producer
+from dq_sdk import Admin, Consumer, DataQueueConsumer, DataQueueProducer, Producer
 from dq_sdk.schemas import MetricPayload, PointingNumpyArray, StructuredArray
 
 
@@ -32,6 +32,23 @@ def wrong_option_types(server: str) -> None:
     Producer(PointingNumpyArray, server, transport="kafka-python")  # E: arg-type
     Consumer(MetricPayload, server, on_error="ignore")  # E: arg-type
     Consumer(MetricPayload, server, transport="kafka-python")  # E: arg-type
+
+
+def misspelled_options(server: str) -> None:
+    Producer(PointingNumpyArray, server, lingr_ms=5)  # E: call-arg
+    Consumer(MetricPayload, server, comit_interval_s=1.0)  # E: call-arg
+    DataQueueProducer(server, max_requst_size=1)  # E: call-arg
+    DataQueueConsumer(server, sesion_timeout_ms=6000)  # E: call-arg
+    Admin(server, conect_timeout_s=1.0)  # E: call-arg
+
+
+def options_outside_their_types(server: str) -> None:
+    Consumer(MetricPayload, server, auto_offset_reset="first")  # E: arg-type
+    DataQueueConsumer(server, auto_offset_reset="smallest")  # E: arg-type
+    Producer(PointingNumpyArray, server, linger_ms="5")  # E: arg-type
+    Producer(PointingNumpyArray, server, compression_type="brotli")  # E: arg-type
+    Producer(PointingNumpyArray, server, security_protocol="TLS")  # E: arg-type
+    Admin(server, client_options=["linger.ms"])  # E: arg-type
 
 
 async def a_metric_batch_has_no_columns(server: str) -> None:

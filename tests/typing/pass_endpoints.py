@@ -47,6 +47,22 @@ async def tables(server: str, table: PointingTable) -> None:
         await producer.send(table)
 
 
+def typed_options_with_their_types(server: str) -> None:
+    producer = Producer(
+        PointingNumpyArray,
+        server,
+        linger_ms=5,
+        compression_type="zstd",
+        acks="all",
+        client_options={"metadata_max_age_ms": 1000},
+    )
+    assert_type(producer, Producer[PointingNumpyArray])
+    # The bootstrap address may come from DQ_SDK_BOOTSTRAP / SDP_KAFKA_HOST instead.
+    assert_type(Producer(MetricPayload, topic="m"), Producer[MetricPayload])
+    consumer = Consumer(MetricPayload, topics="m", auto_offset_reset="latest", commit_interval_s=2)
+    assert_type(consumer, Consumer[MetricPayload])
+
+
 async def batches_are_columns_for_rows_and_lists_otherwise(server: str) -> None:
     rows = Consumer(PointingNumpyArray, server, topics=["pointing_offset"])
     batch = await rows.receive_batch(max_records=1000, timeout_s=1.0)

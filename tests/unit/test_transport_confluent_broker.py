@@ -62,8 +62,10 @@ async def test_a_missing_partition_is_a_clear_error(
 
 
 async def test_size_limit_is_checked_before_sending_and_can_be_raised(
-    dq_bootstrap: str, dq_topic: str
+    dq_bootstrap: str, dq_topic_factory: Callable[..., str]
 ) -> None:
+    # As on a real cluster: the topic's own limit (1 MiB by default) is raised with the client's.
+    dq_topic = dq_topic_factory(config={"max.message.bytes": 20 * MiB})
     big = np.arange(4 * MiB, dtype=np.float32).tobytes()  # 16 MiB
     async with DataQueueProducer(dq_bootstrap, topic=dq_topic, transport="confluent") as producer:
         with pytest.raises(MessageTooLargeError, match="max_request_size=1048576"):
@@ -107,6 +109,7 @@ async def test_group_commits_resume_where_the_last_member_stopped(
             assert await second.receive(timeout_s=LIMIT_S) == (dq_topic, b"c")
 
 
+@pytest.mark.kafka
 async def test_a_batch_whose_deliveries_fail_raises_one_error_naming_the_topic() -> None:
     broker = start_broker()
     try:
@@ -117,7 +120,7 @@ async def test_a_batch_whose_deliveries_fail_raises_one_error_naming_the_topic()
             broker.bootstrap,
             topic="doomed",
             transport="confluent",
-            librdkafka_config={"message.timeout.ms": 1500},
+            client_options={"message.timeout.ms": 1500},
         ) as producer:
             assert len(await producer.send_batch([row("SKA001")])) == 1
             broker.stop()

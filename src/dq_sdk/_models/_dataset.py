@@ -7,17 +7,18 @@ xarray and xradio stay optional (extras ``xarray`` / ``xradio``) and load only w
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, ClassVar, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
 from pydantic import (
     PlainSerializer,
     PlainValidator,
+    ValidationError,
     ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
 
-from .._exceptions import SchemaIssue
+from .._exceptions import MessageValidationError, SchemaIssue
 from ._base import Message, Record, raise_issues
 from ._xarray_layout import XarrayLayout, require_xarray
 from ._xradio import dataset_issues, layout_dataset_schema
@@ -93,10 +94,18 @@ class DatasetMessage(Message):
     @model_validator(mode="after")
     def _check_layout(self, info: ValidationInfo) -> Self:
         if info.context is not _ALREADY_CHECKED:
-            # Raised as MessageValidationError (a TypeError, which pydantic does not wrap) so
-            # the caller sees every layout issue at once, not one pydantic "value error".
             raise_issues(type(self).__name__, self.dataset_issues(self.dataset))
         return self
+
+    if not TYPE_CHECKING:  # mypy keeps the pydantic plugin's typed __init__
+
+        def __init__(self, /, **data: Any) -> None:
+            try:
+                super().__init__(**data)
+            except ValidationError as error:
+                # MessageValidationError is a ValueError, which pydantic wraps as one "value
+                # error": hand the caller the original, listing every layout issue.
+                raise _layout_error(error) or error from None
 
     @classmethod
     def from_wire(cls, value: object) -> Self:
@@ -129,3 +138,10 @@ class DatasetMessage(Message):
         from ._dataset_example import example_dataset
 
         return cls(dataset=example_dataset(cls.xarray_layout(), sizes, seed, include_optional))
+
+
+def _layout_error(error: ValidationError) -> MessageValidationError | None:
+    """The MessageValidationError a validator raised, if it is the only error in ``error``."""
+    details = error.errors()
+    cause = details[0].get("ctx", {}).get("error") if len(details) == 1 else None
+    return cause if isinstance(cause, MessageValidationError) else None

@@ -13,7 +13,10 @@ from ._aiokafka import KafkaConsumerClient, KafkaProducerClient, estimate_wire_s
 from ._aiokafka_admin import KafkaAdminClient
 from ._base import (
     DEFAULT_CONNECT_TIMEOUT_S,
+    AdminClient,
     ConsumerClient,
+    GroupInfo,
+    GroupMember,
     Headers,
     Partition,
     ProducerClient,
@@ -26,7 +29,10 @@ from ._base import (
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT_S",
+    "AdminClient",
     "ConsumerClient",
+    "GroupInfo",
+    "GroupMember",
     "Headers",
     "KafkaAdminClient",
     "KafkaConsumerClient",
@@ -38,6 +44,7 @@ __all__ = [
     "RecordMetadata",
     "TopicInfo",
     "TransportName",
+    "admin_client",
     "consumer_client",
     "estimate_wire_size",
     "producer_client",
@@ -63,4 +70,17 @@ def consumer_client(bootstrap: str, transport: TransportName, **options: Any) ->
         from ._confluent_producer import ConfluentConsumerClient
 
         return ConfluentConsumerClient(bootstrap, **options)
+    raise ValueError(f"transport must be 'aiokafka' or 'confluent', not {transport!r}")
+
+
+def admin_client(bootstrap: str, transport: TransportName, **options: Any) -> AdminClient:
+    """An admin client of the chosen transport."""
+    if transport == "aiokafka":
+        return KafkaAdminClient(bootstrap, **options)
+    if transport == "confluent":
+        # Imported first: without the ``confluent`` extra it raises MissingDependencyError.
+        from . import _confluent_producer  # noqa: F401
+        from ._confluent_admin import ConfluentAdminClient
+
+        return ConfluentAdminClient(bootstrap, **options)
     raise ValueError(f"transport must be 'aiokafka' or 'confluent', not {transport!r}")

@@ -13,6 +13,7 @@ import collections
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -575,13 +576,83 @@ class KafkaConsumerClient:
             raise
         log.debug("group %r: committed %s", self.group_id, listed(offsets or {}))
 
-    def seek(self, topic: str, partition: int, offset: int) -> None:
-        self._consumer.seek(TopicPartition(topic, partition), offset)
+    async def seek(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        """The next fetch of each partition starts at its offset (they must be assigned)."""
+        for (topic, partition), offset in offsets.items():
+            try:
+                self._consumer.seek(TopicPartition(topic, partition), offset)
+            except (AssertionError, kafka_errors.KafkaError) as exc:  # asserts assignment
+                raise KafkaError(
+                    f"cannot seek to offset {offset}: partition {partition} of topic "
+                    f"{topic!r} is not assigned to this consumer",
+                    topic=topic,
+                    partition=partition,
+                ) from exc
 
-    async def seek_to_beginning(self) -> None:
+    async def seek_to_beginning(self, pairs: Iterable[tuple[str, int]] = ()) -> None:
+        """Start these partitions (all assigned ones when empty) at their first offset."""
+        tps = [TopicPartition(t, p) for t, p in pairs]
         await guarded(
-            self._consumer.seek_to_beginning(), "seeking to beginning", bootstrap=self.bootstrap
+            self._consumer.seek_to_beginning(*tps), "seeking to beginning", bootstrap=self.bootstrap
         )
+
+    async def position(self, topic: str, partition: int) -> int:
+        """The offset of the next record this client will fetch for an assigned partition."""
+        value = await guarded(
+            self._consumer.position(TopicPartition(topic, partition)),
+            f"reading the position in partition {partition} of topic {topic!r}",
+            bootstrap=self.bootstrap,
+            timeout_s=self.connect_timeout_s,
+        )
+        return int(value)
+
+    async def high_watermarks(
+        self, pairs: Iterable[tuple[str, int]], *, max_age_s: float
+    ) -> dict[tuple[str, int], int]:
+        """High-water marks from Fetch responses: this client's own when at most
+        ``max_age_s`` old, else read by a short-lived probe consumer."""
+        from ._aiokafka_offsets import probe_high_watermarks
+
+        marks: dict[tuple[str, int], int] = {}
+        stale = []
+        now_ms = time.time() * 1000
+        for topic, partition in pairs:
+            tp = TopicPartition(topic, partition)
+            assigned = self._consumer is not None and tp in self._consumer.assignment()
+            mark = self._consumer.highwater(tp) if assigned else None
+            seen = self._consumer.last_poll_timestamp(tp) if mark is not None else None
+            if mark is not None and seen is not None and now_ms - seen <= max_age_s * 1000:
+                marks[(topic, partition)] = int(mark)
+            else:
+                stale.append((topic, partition))
+        marks.update(
+            await probe_high_watermarks(
+                self.bootstrap, stale, self._options, timeout_s=self.connect_timeout_s
+            )
+        )
+        return marks
+
+    async def offsets_for_time(
+        self, pairs: Iterable[tuple[str, int]], timestamp_ms: int
+    ) -> dict[tuple[str, int], int | None]:
+        """The first offset at or after ``timestamp_ms`` per partition; None past the end."""
+        wanted = {TopicPartition(t, p): timestamp_ms for t, p in pairs}
+        if not wanted:
+            return {}
+        found = await guarded(
+            self._consumer.offsets_for_times(wanted),
+            "finding offsets by time",
+            bootstrap=self.bootstrap,
+            timeout_s=self.connect_timeout_s,
+        )
+        # An answer stamped before the time asked for is no answer: tansu 0.6 gives offset 0
+        # with timestamp -1 for a time after its last message, where Kafka gives none.
+        return {
+            (tp.topic, tp.partition): (
+                None if hit is None or hit.timestamp < timestamp_ms else int(hit.offset)
+            )
+            for tp, hit in found.items()
+        }
 
     def assignment(self) -> list[tuple[str, int]]:
         if self._consumer is None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT_S",
+    "AdminClient",
     "ConsumerClient",
+    "GroupInfo",
+    "GroupMember",
     "Partition",
     "Headers",
     "ProducerClient",
@@ -68,11 +71,42 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class TopicInfo:
-    """A topic as the cluster describes it."""
+    """A topic as the cluster describes it.
+
+    ``config`` is the topic's configuration as the broker reports it (DescribeConfigs):
+    Apache Kafka lists every effective setting, defaults included; some brokers list only
+    those set on the topic. Sensitive values the broker withholds are left out.
+    """
 
     name: str
     partitions: int
     internal: bool
+    config: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMember:
+    """One member of a consumer group and the partitions assigned to it."""
+
+    member_id: str
+    client_id: str
+    host: str
+    partitions: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    """A consumer group as its coordinator describes it.
+
+    ``state`` is Kafka's: ``"Stable"``, ``"PreparingRebalance"``, ``"CompletingRebalance"``,
+    ``"Empty"`` (no members, offsets kept) or ``"Dead"`` (unknown to the broker).
+    """
+
+    group_id: str
+    state: str
+    protocol_type: str
+    protocol: str
+    members: tuple[GroupMember, ...]
 
 
 def listed(partitions: Iterable[Partition] | Mapping[Partition, int]) -> str:
@@ -215,3 +249,37 @@ class ConsumerClient(Protocol):
     def highwater(self, topic: str, partition: int) -> int | None:
         """The partition's high-water mark as last fetched (no request), else ``None``."""
         ...
+
+    # Positions and offsets (the seek/lag API of the consumers).
+    async def seek(self, offsets: Mapping[tuple[str, int], int]) -> None: ...
+    async def seek_to_beginning(self, pairs: Iterable[tuple[str, int]] = ()) -> None: ...
+    async def position(self, topic: str, partition: int) -> int: ...
+    async def high_watermarks(
+        self, pairs: Iterable[tuple[str, int]], *, max_age_s: float
+    ) -> dict[tuple[str, int], int]:
+        """High-water marks from Fetch responses (never ListOffsets "latest": see
+        docs/cli.md); the client's own when at most ``max_age_s`` old."""
+        ...
+
+    async def offsets_for_time(
+        self, pairs: Iterable[tuple[str, int]], timestamp_ms: int
+    ) -> dict[tuple[str, int], int | None]: ...
+
+
+class AdminClient(Protocol):
+    """What :class:`dq_sdk.Admin` needs from a transport's admin client."""
+
+    bootstrap: str
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def list_topics(self) -> list[str]: ...
+    async def describe_topics(self, names: Sequence[str]) -> list[TopicInfo]: ...
+    async def create_topics(
+        self, topics: Mapping[str, int], replication_factor: int, config: Mapping[str, str]
+    ) -> None: ...
+    async def create_partitions(self, topics: Mapping[str, int]) -> None: ...
+    async def delete_topics(self, names: Sequence[str]) -> None: ...
+    async def list_groups(self) -> list[str]: ...
+    async def describe_groups(self, group_ids: Sequence[str]) -> list[GroupInfo]: ...
+    async def group_offsets(self, group_id: str) -> dict[tuple[str, int], int]: ...

@@ -5,6 +5,7 @@ librdkafka errors as dq-sdk errors, and running librdkafka's blocking calls off 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -13,11 +14,12 @@ from typing import Any, TypeVar
 from confluent_kafka import KafkaError as LibKafkaError
 from confluent_kafka import KafkaException
 
-from .._exceptions import BrokerUnavailableError, DQError, KafkaError
+from .._exceptions import BrokerUnavailableError, DQError, InvalidArgumentError, KafkaError
 from ._aiokafka import DEFAULT_MAX_REQUEST_SIZE
 
 __all__ = [
     "DEFAULT_MAX_REQUEST_SIZE",
+    "LIBRDKAFKA_LOG",
     "blocking",
     "check_reachable",
     "consumer_config",
@@ -68,10 +70,10 @@ _CONSUMER = {
 }
 # aiokafka options that take Python objects librdkafka cannot use.
 _UNMAPPABLE = {
-    "ssl_context": "give librdkafka_config={'ssl.ca.location': ..., 'ssl.certificate.location': "
+    "ssl_context": "give client_options={'ssl.ca.location': ..., 'ssl.certificate.location': "
     "..., 'ssl.key.location': ...} instead of an ssl.SSLContext",
-    "sasl_oauth_token_provider": "give librdkafka_config={'oauth_cb': ...} instead",
-    "partitioner": "give librdkafka_config={'partitioner': ...} (a librdkafka partitioner name)",
+    "sasl_oauth_token_provider": "give client_options={'oauth_cb': ...} instead",
+    "partitioner": "give client_options={'partitioner': ...} (a librdkafka partitioner name)",
 }
 _RECEIVE_MAX_DEFAULT = 100_000_000  # librdkafka's receive.message.max.bytes default
 # A fetch the broker holds because some partitions are empty delays the others' first
@@ -79,18 +81,23 @@ _RECEIVE_MAX_DEFAULT = 100_000_000  # librdkafka's receive.message.max.bytes def
 _FETCH_WAIT_MS = 100
 
 
+#: Where librdkafka's own log lines go (instead of straight to stderr), so applications and the
+#: dq-sdk command decide what to show with ``logging``.
+LIBRDKAFKA_LOG = logging.getLogger("dq_sdk.librdkafka")
+
+
 def _mapped(options: Mapping[str, Any], table: Mapping[str, str], what: str) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for name, value in options.items():
         if name in _UNMAPPABLE:
-            raise TypeError(
+            raise InvalidArgumentError(
                 f'{what} option {name!r} has no transport="confluent" form: {_UNMAPPABLE[name]}'
             )
         prop = table.get(name) or _COMMON.get(name)
         if prop is None:
-            raise TypeError(
+            raise InvalidArgumentError(
                 f'unknown {what} option {name!r} for transport="confluent"; pass librdkafka '
-                f"properties as librdkafka_config={{...}}"
+                f"properties as client_options={{...}}"
             )
         if value is not None:
             config[prop] = value
@@ -112,6 +119,7 @@ def producer_config(bootstrap: str, options: Mapping[str, Any]) -> dict[str, Any
         "message.max.bytes": DEFAULT_MAX_REQUEST_SIZE,
         "partitioner": "murmur2_random",
         **_mapped(options, _PRODUCER, "producer"),
+        "logger": LIBRDKAFKA_LOG,
     }
     config.update(extra)
     return config
@@ -128,6 +136,7 @@ def consumer_config(bootstrap: str, options: Mapping[str, Any]) -> dict[str, Any
         "bootstrap.servers": bootstrap,
         "fetch.wait.max.ms": _FETCH_WAIT_MS,
         **_mapped(options, _CONSUMER, "consumer"),
+        "logger": LIBRDKAFKA_LOG,
     }
     if "group.id" not in config:
         # librdkafka needs a group id even to assign partitions by hand. Without a group the

@@ -98,6 +98,10 @@ class ConfluentConsumerClient:
         self._wanted_pairs: frozenset[tuple[str, int]] | None = None
         self._dirty = False
         self._assigned: set[tuple[str, int]] = set()
+        # Offsets a manual assignment was last given (by assign or seek), per partition.
+        self._assigned_at: dict[tuple[str, int], int] = {}
+        # Offsets sought and not yet reached by a message, per partition (see seek).
+        self._sought: dict[tuple[str, int], int] = {}
         self._refresh_at = float("inf")
         self._listener: RebalanceListener | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -170,6 +174,8 @@ class ConfluentConsumerClient:
         """Replace the assignment with these (topic, partition) pairs; the next fetch applies it."""
         self._wanted_topics, self._wanted_pairs = frozenset(), frozenset(partitions)
         self._assigned = set(self._wanted_pairs)
+        self._assigned_at = {}
+        self._sought = {}
         self._dirty = True
 
     def has_topics(self) -> bool:
@@ -188,13 +194,156 @@ class ConfluentConsumerClient:
     def assignment(self) -> list[tuple[str, int]]:
         return sorted(self._assigned)
 
+    async def _applied(self) -> confluent_kafka.Consumer:
+        """The consumer, with the latest subscribe/assign request applied."""
+        consumer = self._require()
+        if self._dirty:
+            await self._apply(consumer)
+        return consumer
+
+    async def seek(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        """The next fetch of each partition starts at its offset (they must be assigned)."""
+        if self._dirty and self._wanted_pairs is not None:
+            unknown = [pair for pair in offsets if pair not in self._wanted_pairs]
+            if not unknown:
+                # Not assigned in librdkafka yet: the assignment starts at these offsets, so
+                # nothing is fetched from the old ones first.
+                self._assigned_at.update(offsets)
+                return
+        consumer = await self._applied()
+        for topic, partition in offsets:
+            if (topic, partition) not in self._assigned:
+                raise KafkaError(
+                    f"cannot seek: partition {partition} of topic {topic!r} is not assigned "
+                    "to this consumer",
+                    topic=topic,
+                    partition=partition,
+                )
+        if not offsets:
+            return
+        where = f"seeking to {dict(offsets)!r}"
+        for (topic, partition), offset in offsets.items():
+            target = TopicPartition(topic, partition, offset)
+            # librdkafka's position() says where the application last was until a message
+            # from the new offset arrives: remember it until then.
+            self._sought[(topic, partition)] = offset
+            try:
+                # librdkafka's seek discards what was fetched for the old offset.
+                await self._in_lane(functools.partial(consumer.seek, target), where)
+            except KafkaError:
+                if self._wanted_pairs is None:
+                    raise
+                # Its fetcher has not started yet (seek refuses that state): nothing was
+                # fetched, so a new manual assignment with the offset is as good.
+                await self._in_lane(
+                    functools.partial(self._reassign_at, consumer, {(topic, partition): offset}),
+                    where,
+                )
+
+    def _reassign_at(
+        self, consumer: confluent_kafka.Consumer, offsets: dict[tuple[str, int], int]
+    ) -> None:
+        pairs = sorted(self._assigned)
+        now = consumer.position([TopicPartition(t, p) for t, p in pairs])
+        wanted = []
+        for tp in now:
+            key = (tp.topic, tp.partition)
+            if key in offsets:
+                at = offsets[key]
+            elif tp.offset >= 0:
+                at = tp.offset
+            else:  # nothing fetched yet: where it was assigned or last sought
+                at = self._assigned_at.get(key, self._start_offset)
+            self._assigned_at[key] = at
+            wanted.append(TopicPartition(tp.topic, tp.partition, at))
+        consumer.assign(wanted)
+
+    async def seek_to_beginning(self, pairs: Iterable[tuple[str, int]] = ()) -> None:
+        """Start these partitions (all assigned ones when empty) at their first offset."""
+        chosen = list(pairs) or self.assignment()
+        await self.seek({pair: confluent_kafka.OFFSET_BEGINNING for pair in chosen})
+
+    async def position(self, topic: str, partition: int) -> int:
+        """The offset of the next record this client will fetch for an assigned partition."""
+        consumer = await self._applied()
+        tp = TopicPartition(topic, partition)
+        where = f"reading the position in partition {partition} of topic {topic!r}"
+        sought = self._sought.get((topic, partition))
+        if sought is not None and sought >= 0:
+            return sought
+        (found,) = await self._in_lane(functools.partial(consumer.position, [tp]), where)
+        if found.offset >= 0 and sought is None:
+            return int(found.offset)
+        at = sought if sought is not None else self._assigned_at.get((topic, partition))
+        if at is not None and at >= 0:
+            return at
+        if at is None:
+            # Nothing fetched or sought yet: the committed offset, else the reset policy.
+            if self.group_id is not None:
+                (committed,) = await self._in_lane(
+                    functools.partial(consumer.committed, [tp], self.connect_timeout_s), where
+                )
+                if committed.offset >= 0:
+                    return int(committed.offset)
+            at = self._start_offset
+        if at == confluent_kafka.OFFSET_BEGINNING:
+            low, _high = await self._in_lane(
+                functools.partial(
+                    consumer.get_watermark_offsets, tp, self.connect_timeout_s, False
+                ),
+                where,
+            )
+            return int(low)
+        marks = await self.high_watermarks([(topic, partition)], max_age_s=0)
+        return marks[(topic, partition)]
+
+    async def high_watermarks(
+        self, pairs: Iterable[tuple[str, int]], *, max_age_s: float
+    ) -> dict[tuple[str, int], int]:
+        """High-water marks from Fetch responses (this client's own when it has them; a
+        probe consumer reads the others). ``max_age_s=0`` always asks the probe."""
+        from ._confluent_offsets import cached_high_watermark, probe_high_watermarks
+
+        consumer = self._consumer
+        marks: dict[tuple[str, int], int] = {}
+        unknown = []
+        for topic, partition in pairs:
+            mark = -1
+            if consumer is not None and max_age_s > 0:
+                mark = cached_high_watermark(consumer, topic, partition)
+            if mark >= 0:
+                marks[(topic, partition)] = mark
+            else:
+                unknown.append((topic, partition))
+        marks.update(
+            await probe_high_watermarks(self._config, unknown, timeout_s=self.connect_timeout_s)
+        )
+        return marks
+
+    async def offsets_for_time(
+        self, pairs: Iterable[tuple[str, int]], timestamp_ms: int
+    ) -> dict[tuple[str, int], int | None]:
+        """The first offset at or after ``timestamp_ms`` per partition; None past the end."""
+        consumer = await self._applied()
+        wanted = [TopicPartition(t, p, timestamp_ms) for t, p in pairs]
+        if not wanted:
+            return {}
+        found = await self._in_lane(
+            functools.partial(consumer.offsets_for_times, wanted, self.connect_timeout_s),
+            "finding offsets by time",
+        )
+        return {(tp.topic, tp.partition): tp.offset if tp.offset >= 0 else None for tp in found}
+
     async def _apply(self, consumer: confluent_kafka.Consumer) -> None:
         """Tell librdkafka what the application last asked for (in the lane)."""
         self._dirty = False
         pairs, topics = self._wanted_pairs, self._wanted_topics
         if pairs is not None:
             offset = confluent_kafka.OFFSET_INVALID if self.group_id else self._start_offset
-            wanted = [TopicPartition(t, p, offset) for t, p in sorted(pairs)]
+            # Offsets sought before the assignment reached librdkafka apply from the start.
+            sought = {pair: at for pair, at in self._assigned_at.items() if pair in pairs}
+            wanted = [TopicPartition(t, p, sought.get((t, p), offset)) for t, p in sorted(pairs)]
+            self._assigned_at = sought
             await self._in_lane(functools.partial(self._reassign, consumer, wanted), "assigning")
             self._refresh_at = float("inf")
         elif self.group_id is not None:
@@ -367,6 +516,9 @@ class ConfluentConsumerClient:
                     pairs,
                 )
             )
+        if self._sought:
+            for record in records:
+                self._sought.pop((record.topic, record.partition), None)
         return records
 
     def _on_error(self, error: LibKafkaError) -> None:

@@ -11,7 +11,7 @@ not per message, because waking the loop costs more than resolving a future.
 
 ``confluent_kafka.aio`` (2.16) is not used: its ``AIOProducer`` cannot send headers, and every
 dq-sdk message carries some. aiokafka-style options (``linger_ms``, ``max_request_size``,
-``group_id``, SSL/SASL names...) are mapped to librdkafka's; ``librdkafka_config={...}``
+``group_id``, SSL/SASL names...) are mapped to librdkafka's; ``client_options={...}``
 passes anything else through and wins over the mapped values.
 """
 

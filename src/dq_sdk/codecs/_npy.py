@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import struct
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,11 @@ class NpyCodec:
         return Encoding.NPY
 
     def encode(self, value: object) -> bytes:
+        if isinstance(value, Mapping):
+            raise EncodeError(
+                f"npy encoding: a {type(value).__name__} cannot be npy, which carries one numpy "
+                "array; send a dict as json or msgpack_numpy"
+            )
         try:
             array: NDArray = np.asarray(value)
         except (TypeError, ValueError) as exc:  # e.g. ragged nested lists

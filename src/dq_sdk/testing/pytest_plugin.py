@@ -4,11 +4,18 @@ Installing ``dq-sdk[testing]`` (or ``dq-sdk[broker]``) gives every test suite th
 
 ``dq_bootstrap`` (session)
     ``"127.0.0.1:PORT"`` of a local broker started once per session (about 50 ms) and stopped by
-    its pid afterwards, or the value of ``DQ_SDK_BOOTSTRAP`` to use an existing cluster.
+    its pid afterwards, or the value of ``DQ_SDK_BOOTSTRAP`` to use an existing cluster. The
+    engine is ``DQ_SDK_BROKER_ENGINE`` (``noida``, the default, or ``tansu``).
+``dq_broker_engine`` (session)
+    Which engine ``dq_bootstrap`` runs (``"noida"`` or ``"tansu"``), or ``None`` for an existing
+    cluster named by ``DQ_SDK_BOOTSTRAP``; tests asserting an engine's documented difference from
+    Apache Kafka branch on it.
 ``dq_topic`` (function)
     A fresh, empty topic with one partition, unique to the test.
 ``dq_topic_factory`` (function)
-    ``dq_topic_factory(partitions=3)`` makes more such topics; all are deleted after the test.
+    ``dq_topic_factory(partitions=3, config={"max.message.bytes": 33554432})`` makes more such
+    topics (``config``: topic configuration, as for ``Admin.create_topics``); all are deleted
+    after the test.
 
 No broker means an error, never a skip: a test that needs Kafka must not pass without it.
 """
@@ -18,14 +25,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import pytest
 
 from ._broker import bootstrap_from_env, start_broker
+from ._engines import BrokerEngine, engine_from_env
 
-__all__ = ["dq_bootstrap", "dq_topic", "dq_topic_factory"]
+__all__ = ["dq_bootstrap", "dq_broker_engine", "dq_topic", "dq_topic_factory"]
 
 _T = TypeVar("_T")
 
@@ -51,13 +59,19 @@ def _run_blocking(coro_factory: Callable[[], Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def dq_bootstrap() -> Iterator[str]:
+def dq_broker_engine() -> BrokerEngine | None:
+    """The local engine behind ``dq_bootstrap``; ``None`` when ``DQ_SDK_BOOTSTRAP`` is set."""
+    return None if bootstrap_from_env() is not None else engine_from_env()
+
+
+@pytest.fixture(scope="session")
+def dq_bootstrap(dq_broker_engine: BrokerEngine | None) -> Iterator[str]:
     """Bootstrap address of a real Kafka-protocol broker for this test session."""
     existing = bootstrap_from_env()
     if existing is not None:
         yield existing
         return
-    broker = start_broker()
+    broker = start_broker(engine=dq_broker_engine)
     try:
         yield broker.bootstrap
     finally:
@@ -74,7 +88,7 @@ def dq_topic_factory(
     created: list[str] = []
     stem = "".join(c if c.isalnum() else "-" for c in request.node.name)[:80]
 
-    def make(partitions: int = 1, config: dict[str, str] | None = None) -> str:
+    def make(partitions: int = 1, config: Mapping[str, str | int] | None = None) -> str:
         name = f"dq-test-{stem}-{uuid.uuid4().hex[:8]}"
 
         async def create() -> None:

@@ -68,7 +68,8 @@ D = TypeVar("D", bound=DatasetMessage)
 # Text that survives every codec: encodable as UTF-8 (no lone surrogates) and no NUL, which
 # numpy's fixed-width strings drop from the end.
 _TEXT = st.characters(codec="utf-8", exclude_characters="\x00")
-# Metric values go through JSON too, which has no NaN or infinity.
+# Metric values are finite: dq-sdk's json codec carries NaN (as the non-standard token), but
+# the browsers that display metrics parse strict JSON, which has no NaN or infinity.
 _FINITE = st.floats(allow_nan=False, allow_infinity=False)
 _MAX_ITEMS = 4
 

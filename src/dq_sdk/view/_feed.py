@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from .._admin import Admin
 from .._consumer import MessageStream
 from .._exceptions import DQError
+from .._settings import consumer_parts
 from .._transport import KafkaConsumerClient, Record
 from ._lag import committed_offsets
 from ._state import Board
@@ -36,18 +38,18 @@ class RecordFeed(MessageStream[Record]):
     records undecoded: the view decodes each by its own headers, whatever its model."""
 
     def __init__(self, bootstrap: str, **kafka_options: Any) -> None:
-        kafka_options.setdefault("enable_auto_commit", False)
+        options = {"auto_offset_reset": "latest", **kafka_options, "enable_auto_commit": False}
+        connection, settings = consumer_parts(bootstrap, options)
         # A page wants each message as it comes: do not let the broker hold a fetch for
         # the default half second waiting for more data (tansu holds it that long).
-        kafka_options.setdefault("fetch_max_wait_ms", FETCH_WAIT_MS)
+        raw = {"fetch_max_wait_ms": FETCH_WAIT_MS, **connection.client_options}
         super().__init__(
-            bootstrap,
+            dataclasses.replace(connection, client_options=raw),
+            settings,
             topics=None,
             group_id=None,
-            auto_offset_reset="latest",
             on_error="raise",
             dead_letter_topic=None,
-            kafka_options=kafka_options,
         )
 
     def convert(self, record: Record) -> Record:
@@ -67,12 +69,8 @@ class RecordFeed(MessageStream[Record]):
         """Read exactly ``pairs``: known ones from ``positions``, new ones from near the end."""
         self.assign_topics(pairs)
         client = self._kafka()
-        new = []
-        for pair in pairs:
-            if pair in positions:
-                client.seek(pair[0], pair[1], positions[pair])
-            else:
-                new.append(pair)
+        new = [pair for pair in pairs if pair not in positions]
+        await client.seek({pair: positions[pair] for pair in pairs if pair in positions})
         await client.seek_to_recent(new, RECENT_PER_PARTITION)
 
     def highwater(self, topic: str, partition: int) -> int | None:
