@@ -367,7 +367,7 @@ class Producer(StartedInContext, Generic[M]):
     ``server`` is ``host:port[,host:port...]`` or ``kafka://host:port[/topic]`` (the topic
     then becomes the default ``topic``); without it, ``DQ_SDK_BOOTSTRAP`` or SKA's
     ``SDP_KAFKA_HOST`` from the environment. Every option is checked here, before any
-    connection (docs/api.md lists them with their defaults). ``max_batch_size`` defaults to
+    connection (docs/options.md lists them with their defaults). ``max_batch_size`` defaults to
     1,000,000 bytes (aiokafka's own default is 16 KiB; see ``docs/performance.md``).
     ``chunk_size=N`` sends payloads over N bytes as chunks that consumers reassemble.
     ``client_options`` go to the Kafka client as they are, for what dq-sdk does not model.

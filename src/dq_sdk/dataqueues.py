@@ -58,7 +58,7 @@ class DataQueueProducer(StartedInContext):
     """Sends values to Kafka topics, encoding them with ``encoding``.
 
     ``topic`` and ``encoding`` are defaults for :meth:`send`. The options are those of
-    :class:`dq_sdk.Producer` (docs/api.md), checked here. Use with ``async with``.
+    :class:`dq_sdk.Producer` (docs/options.md), checked here. Use with ``async with``.
     """
 
     @checked_keywords

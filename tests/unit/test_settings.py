@@ -350,7 +350,7 @@ def test_construction_logs_and_prints_nothing(
 def test_the_api_reference_shows_every_option_with_its_default() -> None:
     from pathlib import Path
 
-    reference = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    reference = (Path(__file__).parents[2] / "docs" / "options.md").read_text()
     rows = {
         line.split("|")[1].strip(): line
         for line in reference.splitlines()
@@ -369,5 +369,5 @@ def test_the_api_reference_shows_every_option_with_its_default() -> None:
             ):
                 continue
             row = rows.get(f"`{name}`")
-            assert row is not None, f"docs/api.md has no row for {cls.__name__}'s {name}"
+            assert row is not None, f"docs/options.md has no row for {cls.__name__}'s {name}"
             assert f"`{parameter.default!r}`" in row, f"{name}: default {parameter.default!r}"
