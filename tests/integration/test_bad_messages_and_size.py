@@ -85,10 +85,10 @@ async def test_raise_policy_names_the_location_and_the_stream_goes_on(
             wait = LIMIT_S if len(got) < len(good) else 1.0
             try:
                 got.append(await consumer.receive(timeout_s=wait))
+            except TimeoutError:  # a ReceiveTimeoutError is a DQError too: this clause first
+                break
             except DQError as error:
                 errors.append(error)
-            except TimeoutError:
-                break
     assert sorted(int(g.value.array["last_scan_index"][0]) for g in got) == list(range(12))
     assert len(errors) == 6
     assert all(e.topic == dq_topic for e in errors)
