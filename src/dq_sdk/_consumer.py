@@ -590,26 +590,32 @@ class MessageStream(Generic[T]):
     async def __anext__(self) -> T:
         return await self.receive()
 
+    async def _next_wait(self, deadline: float | None, timeout_s: float | None) -> float | None:
+        """Before each wait for records: hand chunk sets that expired to the policy, raise
+        ``ReceiveTimeoutError`` once ``deadline`` has passed, and return how long the wait may
+        take (``None``: no limit)."""
+        reassembler = self._subscriber.reassembler
+        # Only chunk sets in progress can expire; most streams never have any.
+        for lost in reassembler.expired() if reassembler.pending else ():
+            await self.policy.handle_lost(lost)
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            raise ReceiveTimeoutError(
+                f"no message within {timeout_s} s{self._subscriber.idle_note()}"
+            )
+        # While a chunk set is incomplete, wake up often enough to notice it expire.
+        if reassembler.pending:
+            return _EXPIRY_CHECK_S if remaining is None else min(remaining, _EXPIRY_CHECK_S)
+        return remaining
+
     async def receive(self, *, timeout_s: float | None = None) -> T:
         """The next good message; raises ``TimeoutError`` after ``timeout_s`` without one."""
         telemetry = self.telemetry
         if telemetry is not None:
             telemetry.next_requested()
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        reassembler = self._subscriber.reassembler
         while True:
-            # Only chunk sets in progress can expire; most streams never have any.
-            for lost in reassembler.expired() if reassembler.pending else ():
-                await self.policy.handle_lost(lost)
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise ReceiveTimeoutError(
-                    f"no message within {timeout_s} s{self._subscriber.idle_note()}"
-                )
-            # While a chunk set is incomplete, wake up often enough to notice it expire.
-            step = remaining
-            if reassembler.pending:
-                step = _EXPIRY_CHECK_S if step is None else min(step, _EXPIRY_CHECK_S)
+            step = await self._next_wait(deadline, timeout_s)
             try:
                 record = await self._subscriber.next_record(step)
             except TimeoutError:
@@ -751,18 +757,8 @@ class Consumer(MessageStream[Received[M]]):
     async def _records_until(
         self, deadline: float | None, timeout_s: float | None, max_records: int
     ) -> list[Record]:
-        reassembler = self._subscriber.reassembler
         while True:
-            for lost in reassembler.expired() if reassembler.pending else ():
-                await self.policy.handle_lost(lost)
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise ReceiveTimeoutError(
-                    f"no message within {timeout_s} s{self._subscriber.idle_note()}"
-                )
-            step = remaining
-            if reassembler.pending:
-                step = _EXPIRY_CHECK_S if step is None else min(step, _EXPIRY_CHECK_S)
+            step = await self._next_wait(deadline, timeout_s)
             try:
                 return await self._subscriber.next_batch(max_records, step)
             except TimeoutError:
