@@ -28,7 +28,7 @@ from typing import Any, Generic, Literal, TypeVar
 from .._consumer import check_announced_model
 from .._exceptions import DQError, MissingDependencyError
 from .._headers import model_headers
-from .._message import WireMessage
+from .._message import WireMessage, check_model
 from .._validation import validate
 from ..codecs import decode, encode
 
@@ -50,19 +50,11 @@ M = TypeVar("M", bound=WireMessage)
 logger = logging.getLogger("dq_sdk.integrations.quixstreams")
 
 
-def _require_model(model: object, role: str) -> None:
-    if not (isinstance(model, type) and hasattr(model, "from_wire") and hasattr(model, "encoding")):
-        raise TypeError(
-            f"{role} needs a dq-sdk message model class (from dq_sdk.schemas, or a "
-            f"StructuredArray[Row]); got {model!r}"
-        )
-
-
 class ModelSerializer(Serializer, Generic[M]):
     """Validate (unless ``validate=False``) and encode values of ``model`` for a Quix topic."""
 
     def __init__(self, model: type[M], *, validate: bool = True) -> None:
-        _require_model(model, "ModelSerializer")
+        check_model(model, "ModelSerializer")
         self.model = model
         self.validate = validate
         self._headers: dict[str, str | bytes] = dict(model_headers(model.encoding, model))
@@ -96,7 +88,7 @@ class ModelDeserializer(Deserializer, Generic[M]):
     """
 
     def __init__(self, model: type[M], *, on_error: Literal["raise", "skip"] = "raise") -> None:
-        _require_model(model, "ModelDeserializer")
+        check_model(model, "ModelDeserializer")
         if on_error not in ("raise", "skip"):
             raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
         self.model = model
