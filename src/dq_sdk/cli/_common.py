@@ -19,6 +19,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from .. import _settings as settings
+from .._exceptions import InvalidArgumentError
+
 __all__ = [
     "BOOTSTRAP_ENVS",
     "BootstrapOption",
@@ -127,28 +130,13 @@ class Connection:
 
 
 def parse_bootstrap(value: str, source: str) -> tuple[str, str | None]:
-    """``host:port[,host:port]`` or ``kafka://host:port[,...][/topic]`` -> (servers, topic)."""
-    text = value.strip()
-    topic: str | None = None
-    if "://" in text:
-        scheme, _, rest = text.partition("://")
-        if scheme.lower() != "kafka":
-            raise UsageError(
-                f"{source} {value!r}: the only URL scheme is kafka:// (kafka://host:port[/topic])"
-            )
-        text, _, path = rest.partition("/")
-        topic = path.strip("/") or None
-        if topic is not None and "/" in topic:
-            raise UsageError(f"{source} {value!r}: a topic name cannot contain '/'")
-    servers = [s.strip() for s in text.split(",")]
-    for server in servers:
-        host, colon, port = server.rpartition(":")
-        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise UsageError(
-                f"{source} {value!r}: expected host:port (e.g. localhost:9092), "
-                f"or kafka://host:port[/topic]; {server!r} is not"
-            )
-    return ",".join(servers), topic
+    """``host:port[,host:port]`` or ``kafka://host:port[,...][/topic]`` -> (servers, topic),
+    checked by the library's own rules; a bad value is a usage error naming ``source``."""
+    try:
+        address = settings.parse_bootstrap(value)
+    except InvalidArgumentError as exc:
+        raise UsageError(f"{source}: {exc}") from None
+    return address.text, address.topic
 
 
 def connection(
