@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import _headers
-from .._exceptions import SchemaToolError
+from .._exceptions import InvalidArgumentError, SchemaToolError
+from .._settings import parse_bootstrap
 from ..codecs import Encoding
 from ._sources import SchemaDocument
 
@@ -39,7 +40,6 @@ _CONTENT_TYPES = {
 }
 _DROPPED = frozenset({"$schema", "$id", "$defs", "customBasePath", "customTypePath"})
 _ID = re.compile(r"[^A-Za-z0-9_.-]")
-_HOSTS = re.compile(r"[A-Za-z0-9_.\[\]:-]+:[0-9]{1,5}(,[A-Za-z0-9_.\[\]:-]+:[0-9]{1,5})*")
 
 
 @dataclass(frozen=True)
@@ -224,12 +224,13 @@ def _destination(target: str) -> tuple[str | None, str]:
                 f"destination {target!r}: only kafka://host:port/topic URLs or topic names"
             )
         return None, target
-    hosts, _, topic = target[len("kafka://") :].partition("/")
-    if not _HOSTS.fullmatch(hosts) or "/" in topic.strip("/"):
+    try:
+        address = parse_bootstrap(target)  # the library's own rules for kafka:// addresses
+    except InvalidArgumentError as exc:
         raise SchemaToolError(
-            f"destination {target!r} is not kafka://host:port[,host:port...][/topic]"
-        )
-    return hosts, topic.strip("/")
+            f"destination {target!r} is not kafka://host:port[,host:port...][/topic]: {exc}"
+        ) from None
+    return address.text, address.topic or ""
 
 
 def _message(document: SchemaDocument, components: dict[str, Any]) -> dict[str, Any]:
