@@ -73,7 +73,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def kafka(session: nox.Session) -> None:
     _install(session, *TEST_TOOLS)
-    session.run("pytest", "tests/integration", *session.posargs)
+    session.run("pytest", "-m", "kafka", *session.posargs)
 
 
 @nox.session
@@ -85,7 +85,7 @@ def bench(session: nox.Session) -> None:
 @nox.session
 def fuzz(session: nox.Session) -> None:
     _install(session, *TEST_TOOLS)
-    session.run("python", "-m", "tests.fuzz", *session.posargs)
+    session.run("python", "-m", "tests.codecs.fuzz", *session.posargs)
 
 
 @nox.session

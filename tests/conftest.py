@@ -1,5 +1,9 @@
 """Shared test set-up. The broker fixtures (dq_bootstrap, dq_topic, dq_topic_factory) come from
-dq-sdk's own pytest plugin, exactly as users' suites get them."""
+dq-sdk's own pytest plugin, exactly as users' suites get them.
+
+The suite is laid out by subject (docs/testing.md): a folder per part of dq-sdk, never per kind
+of test. What needs a broker carries the ``kafka`` marker instead of living in a folder of its
+own, so ``pytest -m kafka`` (and ``-m "not kafka"``) selects it wherever it is."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+from dq_sdk import TransportName
 from dq_sdk.testing import bootstrap_from_env, engine_from_env
 
 settings.register_profile(
@@ -17,6 +22,17 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("dq-sdk")
+
+TRANSPORTS: tuple[TransportName, ...] = ("aiokafka", "confluent")
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> TransportName:
+    """The Kafka client library under test: a test taking this fixture runs with aiokafka and
+    again with confluent-kafka (librdkafka) and passes ``transport=transport`` to the clients it
+    builds, so both transports are held to the same behaviour against the same broker."""
+    chosen: TransportName = request.param
+    return chosen
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

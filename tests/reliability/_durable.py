@@ -30,8 +30,11 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from .._exceptions import BrokerUnavailableError, DQError
-from ._broker import BrokerProcess, broker_answers, free_port, tansu_binary
+from dq_sdk import BrokerUnavailableError, DQError
+from dq_sdk.testing import BrokerProcess
+
+# The local broker's own process helpers, which this durable variant builds on (internal).
+from dq_sdk.testing._broker import broker_answers, free_port, tansu_binary
 
 __all__ = ["DurableBroker", "durable_broker", "start_durable_broker", "weed_binary"]
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _durable import DurableBroker, durable_broker
 from _reliability_support import (
     Seq,
     committed_offsets,
@@ -29,7 +30,6 @@ from _reliability_support import (
 )
 
 from dq_sdk import Admin, Consumer, DQError, Producer, RecordMetadata
-from dq_sdk.testing._durable import DurableBroker, durable_broker
 
 PARTITIONS = 4
 

@@ -15,16 +15,6 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from dq_sdk import telemetry
-from dq_sdk._transport import TransportName
-
-TRANSPORTS: tuple[TransportName, ...] = ("aiokafka", "confluent")
-
-
-@pytest.fixture(params=TRANSPORTS)
-def transport(request: pytest.FixtureRequest) -> TransportName:
-    """The Kafka client library under test (both take the same hooks, fetch differently)."""
-    chosen: TransportName = request.param
-    return chosen
 
 
 @dataclass

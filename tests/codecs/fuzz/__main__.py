@@ -1,4 +1,4 @@
-"""``python -m tests.fuzz [--iterations 100000] [--seed 0] [--decoders npy,json] [--save DIR]
+"""``python -m tests.codecs.fuzz [--iterations 100000] [--seed 0] [--decoders npy,json] [--save DIR]
 [--warnings-as-errors]``
 
 Runs the fuzz targets of every decoder (or the ones named), prints what came out of each, and
@@ -34,7 +34,7 @@ def _line(report: FuzzReport, wall_s: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tests.codecs.fuzz", description=__doc__)
     parser.add_argument("--iterations", type=int, default=100_000, help="inputs per decoder")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(

@@ -1,4 +1,4 @@
-"""The short fuzz run of every decoder (the full one: ``python -m tests.fuzz``), a check that
+"""The short fuzz run of every decoder (the full one: ``python -m tests.codecs.fuzz``), a check that
 the harness itself catches what it looks for, and 100 GB claims refused before allocation."""
 
 from __future__ import annotations
