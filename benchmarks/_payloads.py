@@ -16,7 +16,7 @@ import numpy.typing as npt
 from dq_sdk import WireMessage
 from dq_sdk._headers import describing_headers
 from dq_sdk.codecs import Encoding, encode
-from dq_sdk.demo import pointing_offsets, spectrum_metric
+from dq_sdk.examples import pointing_offsets, spectrum_metric
 from dq_sdk.schemas import MetricPayload, PointingNumpyArray, StructuredArray
 
 from ._core import Settings

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from dq_sdk import Admin, Producer
-from dq_sdk.demo import pointing_offsets, spectrum_metric
+from dq_sdk.examples import pointing_offsets, spectrum_metric
 from dq_sdk.schemas import MetricPayload, PointingNumpyArray, StructuredArray
 
 from ._core import CASE_LIMIT_S, Row, Settings

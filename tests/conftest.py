@@ -36,16 +36,19 @@ def transport(request: pytest.FixtureRequest) -> TransportName:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that uses the session broker ``kafka`` (tests starting a broker of their
-    own carry the mark by hand), so ``pytest -m kafka`` runs exactly the broker-backed tests:
-    scripts/test.sh runs them a second time on the other engine.
+    """Mark every test that uses the session broker, or is marked ``fixed_engine``, ``kafka``
+    (other tests starting a broker of their own carry the mark by hand), so ``pytest -m kafka``
+    runs exactly the broker-backed tests and ``-m "not kafka"`` needs no broker. scripts/test.sh
+    runs ``kafka and not fixed_engine`` a second time on the other engine: a ``fixed_engine``
+    test starts the engine it is about itself, so a second pass would only repeat it.
 
     On a local noida-db, ``member_expiry`` tests are deselected, in the open: noida never drops
     a SIGKILLed group member, so a group with one can never rebalance (docs/testing.md).
     scripts/test.sh runs them on tansu, DQ_SDK_BOOTSTRAP on a real cluster, and
     tests/reliability/test_member_expiry.py asserts noida's behaviour itself."""
     for item in items:
-        if "dq_bootstrap" in getattr(item, "fixturenames", ()):
+        uses_session_broker = "dq_bootstrap" in getattr(item, "fixturenames", ())
+        if uses_session_broker or item.get_closest_marker("fixed_engine") is not None:
             item.add_marker(pytest.mark.kafka)
     if not _local_noida():
         return

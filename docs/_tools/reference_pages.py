@@ -28,6 +28,7 @@ _BLURB = {
     "dq_sdk.testing": "A real local broker for tests.",
     "dq_sdk.testing.strategies": "Hypothesis strategies for every message model.",
     "dq_sdk.testing.pytest_plugin": "The pytest fixtures (registered on install).",
+    "dq_sdk.examples": "Example messages with plausible values (the demo's data).",
     "dq_sdk.dataqueues": "The SKA Data Queue Library's API, by its own module name.",
     "dq_sdk.integrations.quixstreams": "Quix Streams serializers for dq-sdk models.",
 }

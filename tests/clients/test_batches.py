@@ -13,7 +13,7 @@ import pytest
 from dq_sdk import Consumer, KafkaError, MessageTooLargeError, Producer, RecordMetadata
 from dq_sdk._transport import TransportName
 from dq_sdk._transport._base import when_all
-from dq_sdk.demo import pointing_offsets
+from dq_sdk.examples import pointing_offsets
 from dq_sdk.schemas import PointingNumpyArray, StructuredArray
 
 LIMIT_S = 30

@@ -20,7 +20,7 @@ from dq_sdk import (
     SchemaMismatchError,
 )
 from dq_sdk._transport import TransportName
-from dq_sdk.demo import pointing_offsets, spectrum_metric
+from dq_sdk.examples import pointing_offsets, spectrum_metric
 from dq_sdk.schemas import (
     MetricPayload,
     PointingNumpyArray,

@@ -32,6 +32,8 @@ from _reliability_support import (
 from dq_sdk import Admin, Consumer, DQError, Producer, RecordMetadata
 
 PARTITIONS = 4
+# tansu on SeaweedFS, started here whatever the session's engine.
+pytestmark = pytest.mark.fixed_engine
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,8 @@ from _reliability_support import (
 )
 
 from dq_sdk import Consumer, DQError, Producer
-from dq_sdk.demo import POINTING_TOPIC, PointingArray, pointing_offsets
+from dq_sdk.demo import POINTING_TOPIC
+from dq_sdk.examples import PointingArray, pointing_offsets
 from dq_sdk.testing import start_broker
 
 LIMIT_S = 20

@@ -70,6 +70,7 @@ def auth_broker() -> Iterator[str]:
         process.wait(timeout=10)
 
 
+@pytest.mark.fixed_engine  # tansu, the one engine with SASL
 async def test_sasl_settings_reach_the_broker_and_a_refused_login_is_clear(
     auth_broker: str,
 ) -> None:

@@ -153,7 +153,7 @@ def payload_validator(document: dict[str, Any], name: str) -> Any:
 
 
 def test_real_messages_validate_against_the_payload_schemas(document: dict[str, Any]) -> None:
-    from dq_sdk.demo import pointing_offsets, spectrum_metric
+    from dq_sdk.examples import pointing_offsets, spectrum_metric
 
     rng = np.random.default_rng(7)
     metric = spectrum_metric(16, rng).to_wire()

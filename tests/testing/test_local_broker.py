@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -28,8 +29,14 @@ from dq_sdk.testing import (
 )
 from dq_sdk.testing._broker import broker_answers
 
-# Every test here runs on both engines itself, so none carries the `kafka` mark.
-engines = pytest.mark.parametrize("engine", ENGINES)
+
+def engines(test: Callable[..., object]) -> Callable[..., object]:
+    """Run ``test`` on each engine; it starts that engine itself (``fixed_engine``, so ``kafka``
+    too, and not run again in the second engine's pass)."""
+    marked: Callable[..., object] = pytest.mark.fixed_engine(
+        pytest.mark.parametrize("engine", ENGINES)(test)
+    )
+    return marked
 
 
 def _alive(pid: int) -> bool:
@@ -87,6 +94,7 @@ def test_missing_broker_extra_names_the_extra(
         start_broker(engine=engine)
 
 
+@pytest.mark.fixed_engine
 def test_the_engine_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENGINE_ENV, raising=False)
     broker = start_broker()

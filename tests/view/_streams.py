@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from dq_sdk import Admin, DataQueueProducer, Encoding, Producer
-from dq_sdk.demo import amplitude_metric, pointing_offsets, spectrum_metric
+from dq_sdk.examples import amplitude_metric, pointing_offsets, spectrum_metric
 from dq_sdk.schemas import MetricPayload, PointingNumpyArray, PointingTable, StructuredArray
 from dq_sdk.view._extract import MJD_UNIX_OFFSET_S
 

@@ -13,7 +13,7 @@ from dq_sdk import Encoding, WireMessage
 from dq_sdk._headers import model_headers
 from dq_sdk._transport import Record
 from dq_sdk.codecs import encode
-from dq_sdk.demo import amplitude_metric, pointing_offsets, spectrum_metric
+from dq_sdk.examples import amplitude_metric, pointing_offsets, spectrum_metric
 from dq_sdk.schemas import (
     AmplitudeItem,
     GainCalibrationDisplay,

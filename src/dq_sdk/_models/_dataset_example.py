@@ -1,44 +1,74 @@
-"""Plausible example Datasets built from an ``x-xarray`` layout and the schema's ``examples``.
+"""Datasets built from an ``x-xarray`` layout: the one place that walks a layout into a Dataset.
 
-Used by ``DatasetMessage.example()`` (demos, docs, tests): coordinates continue the examples
-given for them, data values scatter a few percent around the first example of each variable.
+:func:`assemble_dataset` is that walk (dimension sizes, coordinates, data variables, attrs, which
+optional ones to include); what fills each part is the caller's. :func:`example_dataset` fills it
+with plausible values for ``DatasetMessage.example()`` (the demo, docs, tests): coordinates
+continue the examples given for them, data values scatter a few percent around the first example
+of each variable. :mod:`dq_sdk.testing.strategies` fills the same walk with hypothesis draws.
 """
 
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from ._xarray_layout import VariableSpec, XarrayLayout, require_xarray
 
-__all__ = ["example_attrs", "example_dataset"]
+__all__ = ["assemble_dataset", "example_attrs", "example_dataset"]
 
 
 def example_dataset(
     layout: XarrayLayout, sizes: Mapping[str, int], seed: int, include_optional: bool
 ) -> Any:
-    """An ``xarray.Dataset`` that matches ``layout``."""
-    xarray = require_xarray("building an example Dataset")
+    """An ``xarray.Dataset`` that matches ``layout``, with plausible values around its examples."""
     unknown = set(sizes) - set(layout.dims)
     if unknown:
         raise TypeError(f"unknown dimension(s) {sorted(unknown)}; the layout has {layout.dims}")
     size = {dim: sizes.get(dim, _default_size(layout, dim)) for dim in layout.dims}
     rng = np.random.default_rng(seed)
+    return assemble_dataset(
+        layout,
+        size,
+        purpose="building an example Dataset",
+        include=lambda name, spec: include_optional or not spec.optional,
+        coordinate=lambda name, spec, n: _coordinate(spec, n),
+        values=lambda name, spec, shape: _values(spec, shape, rng),
+        attrs=lambda: example_attrs(layout, include_optional),
+    )
+
+
+def assemble_dataset(
+    layout: XarrayLayout,
+    size: Mapping[str, int],
+    *,
+    purpose: str,
+    include: Callable[[str, VariableSpec], bool],
+    coordinate: Callable[[str, VariableSpec, int], Any],
+    values: Callable[[str, VariableSpec, tuple[int, ...]], Any],
+    attrs: Callable[[], Mapping[str, object]],
+) -> Any:
+    """An ``xarray.Dataset`` of ``layout`` with ``size[dim]`` entries along each dimension.
+
+    In this order: each coordinate ``include``-d gets ``coordinate(name, spec, length)``, each
+    data variable ``include``-d gets ``values(name, spec, shape)``, then ``attrs()``. Optional
+    parts are offered to ``include`` too (required ones as well, so a caller may draw for them).
+    ``purpose`` names what needs xarray when it is missing.
+    """
+    xarray = require_xarray(purpose)
     coords = {
-        name: (spec.dims, _coordinate(spec, size[spec.dims[0]]))
+        name: (spec.dims, coordinate(name, spec, size[spec.dims[0]]))
         for name, spec in layout.coords.items()
-        if include_optional or not spec.optional
+        if include(name, spec)
     }
     data_vars = {
-        name: (spec.dims, _values(spec, tuple(size[d] for d in spec.dims), rng))
+        name: (spec.dims, values(name, spec, tuple(size[d] for d in spec.dims)))
         for name, spec in layout.data_vars.items()
-        if include_optional or not spec.optional
+        if include(name, spec)
     }
-    attrs = example_attrs(layout, include_optional)
-    return xarray.Dataset(data_vars, coords, attrs)
+    return xarray.Dataset(data_vars, coords, dict(attrs()))
 
 
 def example_attrs(layout: XarrayLayout, include_optional: bool = True) -> dict[str, object]:

@@ -27,9 +27,10 @@ from pydantic import AwareDatetime, BaseModel
 from pydantic.fields import FieldInfo
 
 from .._models._dataset import DatasetMessage
+from .._models._dataset_example import assemble_dataset
 from .._models._record import FloatArray, Identifier, JsonFloat, RecordMessage
 from .._models._structured import StructuredArray, StructuredRow
-from .._models._xarray_layout import require_xarray
+from .._models._xarray_layout import VariableSpec
 from ..schemas import (
     AmplitudeItem,
     BandAveragedXCorrItem,
@@ -141,25 +142,35 @@ def pointing_arrays(
 
 @st.composite
 def _dataset_message(draw: st.DrawFn, model: type[D], max_size: int) -> D:
-    xarray = require_xarray("drawing Dataset messages")
+    # The layout is walked by the same code as Model.example(); only the values are drawn.
     layout = model.xarray_layout()
     size = {dim: draw(st.integers(1, max_size), label=dim) for dim in layout.dims}
-    coords = {
-        name: (spec.dims, draw(_coordinate(spec.dtype, size[spec.dims[0]]), label=name))
-        for name, spec in layout.coords.items()
-        if not spec.optional or draw(st.booleans())
-    }
-    data_vars = {}
-    for name, spec in layout.data_vars.items():
-        if spec.optional and not draw(st.booleans(), label=f"has {name}"):
-            continue
-        shape = tuple(size[dim] for dim in spec.dims)
+
+    def include(name: str, spec: VariableSpec) -> bool:
+        return not spec.optional or draw(st.booleans(), label=f"has {name}")
+
+    def coordinate(name: str, spec: VariableSpec, n: int) -> np.ndarray[Any, Any]:
+        return draw(_coordinate(spec.dtype, n), label=name)
+
+    def values(name: str, spec: VariableSpec, shape: tuple[int, ...]) -> np.ndarray[Any, Any]:
         elements = st.floats(width=64) if spec.dtype.kind == "f" else None
-        data_vars[name] = (spec.dims, draw(hnp.arrays(spec.dtype, shape, elements=elements)))
-    attrs = {}
-    if layout.attrs_model is not None:
-        attrs = draw(_json_fields(layout.attrs_model).map(_without_none))
-    return model(dataset=xarray.Dataset(data_vars, coords, attrs))
+        return draw(hnp.arrays(spec.dtype, shape, elements=elements), label=name)
+
+    def attrs() -> dict[str, Any]:
+        if layout.attrs_model is None:
+            return {}
+        return draw(_json_fields(layout.attrs_model).map(_without_none))
+
+    dataset = assemble_dataset(
+        layout,
+        size,
+        purpose="drawing Dataset messages",
+        include=include,
+        coordinate=coordinate,
+        values=values,
+        attrs=attrs,
+    )
+    return model(dataset=dataset)
 
 
 def _coordinate(dtype: np.dtype[Any], n: int) -> st.SearchStrategy[np.ndarray[Any, Any]]:
