@@ -17,9 +17,8 @@ from functools import partial
 
 import numpy as np
 
-from dq_sdk import Consumer, Producer
+from dq_sdk import Consumer, Producer, validate
 from dq_sdk._transport import Record
-from dq_sdk._validation import validate
 from dq_sdk.examples import pointing_offsets
 from dq_sdk.schemas import PointingNumpyArray, StructuredArray
 

@@ -5,7 +5,8 @@ Two layers over one core:
 - the typed layer: ``Producer[M]`` / ``Consumer[M]`` for message models generated from
   ``schemas/`` (:mod:`dq_sdk.schemas`), each model carrying its encoding and validation;
 - the SKA Data Queue Library's API: ``DataQueueProducer``, ``DataQueueConsumer``,
-  ``DataQueueAdmin`` and ``Encoding``, for untyped values.
+  ``DataQueueAdmin`` and ``Encoding``, for untyped values;
+- ``validate(value, schema)``: the one validation path both layers use, on its own.
 
 Codecs are public on their own in :mod:`dq_sdk.codecs`; test helpers in :mod:`dq_sdk.testing`.
 """
@@ -50,6 +51,7 @@ from ._settings import (
     TransportName,
 )
 from ._transport import RecordMetadata
+from ._validation import validate
 from .codecs import Encoding
 from .dataqueues import DataQueueAdmin, DataQueueConsumer, DataQueueProducer
 
@@ -103,5 +105,6 @@ __all__ = [
     "UnsupportedByBrokerError",
     "WireMessage",
     "run",
+    "validate",
     "__version__",
 ]

@@ -15,7 +15,6 @@ from dq_sdk import (
     Encoding,
 )
 from dq_sdk.testing import running_broker
-from dq_sdk.testing._broker import free_port
 
 
 async def test_non_ascii_text_is_refused_and_nothing_is_sent(
@@ -62,8 +61,10 @@ async def test_unknown_encoding_name() -> None:
         DataQueueProducer("127.0.0.1:9", encoding="msgpack")
 
 
-async def test_unreachable_broker_is_a_bounded_wait_then_an_error_naming_it() -> None:
-    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+async def test_unreachable_broker_is_a_bounded_wait_then_an_error_naming_it(
+    unused_tcp_port: int,
+) -> None:
+    address = f"127.0.0.1:{unused_tcp_port}"  # nothing listens there
     started = time.monotonic()
     with pytest.raises(BrokerUnavailableError, match=address):
         async with DataQueueProducer(address, topic="t", connect_timeout_s=5):

@@ -215,6 +215,7 @@ async def test_chunked_payload_is_reassembled_on_one_partition(
 
 
 async def test_incomplete_chunk_set_is_a_clear_error(dq_bootstrap: str, dq_topic: str) -> None:
+    # The chunk headers' internal builder: a chunk set no producer would send, by hand.
     from dq_sdk._chunking import chunk_headers
 
     async with DataQueueProducer(dq_bootstrap, topic=dq_topic) as raw:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dq_sdk import IncompleteMessageError
+
+# The chunker itself (internal), below the producer and consumer that use it.
 from dq_sdk._chunking import Reassembler, chunk_headers, split
 from dq_sdk._transport import Record
 

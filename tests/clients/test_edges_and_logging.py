@@ -18,7 +18,6 @@ from dq_sdk import (
     InvalidArgumentError,
 )
 from dq_sdk._transport import TransportName
-from dq_sdk.testing._broker import free_port
 
 BAD_NAMES = ["bad name!", "", "x" * 300, ".", ".."]
 
@@ -102,9 +101,9 @@ async def test_the_logger_reports_connect_join_assignment_commits_and_leave(
 
 
 async def test_an_unreachable_broker_prints_nothing_on_either_transport(
-    transport: TransportName, capfd: pytest.CaptureFixture[str]
+    transport: TransportName, capfd: pytest.CaptureFixture[str], unused_tcp_port: int
 ) -> None:
-    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    address = f"127.0.0.1:{unused_tcp_port}"  # nothing listens there
     started = time.monotonic()
     with pytest.raises(BrokerUnavailableError, match=address):
         async with DataQueueProducer(address, topic="t", transport=transport, connect_timeout_s=2):

@@ -11,6 +11,8 @@ import pytest
 from pydantic import Field
 
 from dq_sdk import Encoding, MessageValidationError, Producer
+
+# The row models' internal base: row models of the tests' own, as codegen would write them.
 from dq_sdk._models._structured import StructuredNDArray, StructuredRow
 from dq_sdk.codecs import decode, encode
 from dq_sdk.schemas import PointingNumpyArray, StructuredArray

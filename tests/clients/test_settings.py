@@ -27,6 +27,8 @@ from dq_sdk import (
     MessageValidationError,
     Producer,
 )
+
+# The bootstrap parser itself (internal): every form, without building a client for each.
 from dq_sdk._settings import parse_bootstrap
 from dq_sdk.codecs import decode, encode
 from dq_sdk.schemas import MetricPayload, PointingNumpyArray, SpectralWindow

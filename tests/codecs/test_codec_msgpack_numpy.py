@@ -657,6 +657,7 @@ def test_a_models_dtype_is_the_decoded_dtype_itself() -> None:
     # do, shares the newest class's dtype; equal dtypes still pass by comparison.)
     from pydantic import Field
 
+    # The row models' internal base: a model of this test's own, as codegen would write it.
     from dq_sdk._models._structured import StructuredRow
 
     class IdentityRow(StructuredRow):

@@ -15,7 +15,6 @@ from _reliability_support import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS, Seq
 from dq_sdk import Admin, BrokerUnavailableError, Consumer, DQError, KafkaError, Producer
 from dq_sdk._transport import TransportName
 from dq_sdk.testing import BrokerProcess, start_broker
-from dq_sdk.testing._broker import free_port
 
 REQUEST_TIMEOUT_MS = 2_000
 
@@ -30,8 +29,8 @@ def broker() -> Iterator[BrokerProcess]:
         process.stop()
 
 
-async def test_admin_against_an_unreachable_broker_is_a_bounded_wait() -> None:
-    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+async def test_admin_against_an_unreachable_broker_is_a_bounded_wait(unused_tcp_port: int) -> None:
+    address = f"127.0.0.1:{unused_tcp_port}"  # nothing listens there
     started = time.monotonic()
     with pytest.raises(BrokerUnavailableError, match=address):
         async with Admin(address, connect_timeout_s=2):

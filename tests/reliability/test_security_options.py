@@ -30,7 +30,9 @@ from dq_sdk import (
     KafkaError,
     Producer,
 )
-from dq_sdk.testing._broker import free_port, tansu_binary
+
+# The local broker's locator of the tansu binary (internal): this test runs tansu its own way.
+from dq_sdk.testing._broker import tansu_binary
 
 SCRAM: dict[str, Any] = {
     "security_protocol": "SASL_PLAINTEXT",
@@ -41,9 +43,9 @@ SCRAM: dict[str, Any] = {
 
 
 @pytest.fixture
-def auth_broker() -> Iterator[str]:
+def auth_broker(unused_tcp_port: int) -> Iterator[str]:
     """tansu requiring SASL authentication, on 127.0.0.1, stopped by its pid."""
-    port = free_port()
+    port = unused_tcp_port
     url = f"tcp://127.0.0.1:{port}"
     command = [str(tansu_binary()), "broker", "--listener-url", url]
     command += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
@@ -105,7 +107,7 @@ def _security(client: Any) -> dict[str, object]:
     }
 
 
-async def test_ssl_and_sasl_options_arrive_in_every_aiokafka_client() -> None:
+async def test_ssl_and_sasl_options_arrive_in_every_aiokafka_client(unused_tcp_port: int) -> None:
     context = ssl.create_default_context()
     options: dict[str, Any] = {
         "security_protocol": "SASL_SSL",
@@ -116,7 +118,7 @@ async def test_ssl_and_sasl_options_arrive_in_every_aiokafka_client() -> None:
     }
     # Nothing listens there: each client is built on entry, fails to connect, and is closed;
     # the aiokafka objects it built stay behind for inspection.
-    server = f"127.0.0.1:{free_port()}"
+    server = f"127.0.0.1:{unused_tcp_port}"
     producer = Producer(Seq, server, topic="t", **options)
     consumer = Consumer(Seq, server, topics=["t"], **options)
     # Its dead-letter producer starts first, fails, and stops the consumer from being built.

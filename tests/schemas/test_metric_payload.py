@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from dq_sdk import Encoding, MessageValidationError
-from dq_sdk._validation import validate
+from dq_sdk import Encoding, MessageValidationError, validate
 from dq_sdk.codecs import decode, encode
 from dq_sdk.schemas import (
     AmplitudeItem,

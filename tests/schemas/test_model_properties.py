@@ -19,9 +19,7 @@ from hypothesis import strategies as st
 from numpy.lib import recfunctions
 from pydantic import BaseModel, ValidationError
 
-from dq_sdk import Encoding, MessageValidationError
-from dq_sdk._models import Message
-from dq_sdk._validation import validate
+from dq_sdk import Encoding, MessageValidationError, WireMessage, validate
 from dq_sdk.codecs import decode, encode
 from dq_sdk.schemas import (
     GainCalibrationDisplay,
@@ -124,7 +122,7 @@ def test_nested_records_round_trip_through_their_dump(window: SpectralWindow) ->
     ],
     ids=str,
 )
-def test_strategy_for_dispatches_on_the_model(model: type[Message]) -> None:
+def test_strategy_for_dispatches_on_the_model(model: type[WireMessage]) -> None:
     @settings(max_examples=5, deadline=None)
     @given(strategy_for(model))
     def drawn(instance: object) -> None:

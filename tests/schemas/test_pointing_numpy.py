@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 from numpy.lib import recfunctions
 
-from dq_sdk import Encoding, MessageValidationError, WireMessage
-from dq_sdk._validation import validate
+from dq_sdk import Encoding, MessageValidationError, WireMessage, validate
 from dq_sdk.codecs import decode, encode
 from dq_sdk.schemas import PointingNumpyArray, StructuredArray
 from dq_sdk.schemas.numpy_structured_pointing import PointingNumpyArray as SeedImport

@@ -11,9 +11,10 @@ import xarray as xr
 from xradio.schema import xarray_dataset_schema
 from xradio.schema.typing import Attr, Coord, Data
 
-from dq_sdk import Encoding, MessageValidationError, MissingDependencyError
+from dq_sdk import Encoding, MessageValidationError, MissingDependencyError, validate
+
+# The xradio schema builder (internal): models cache its result, so a missing xradio shows here.
 from dq_sdk._models._xradio import layout_dataset_schema
-from dq_sdk._validation import validate
 from dq_sdk.codecs import decode, encode
 from dq_sdk.schemas import PointingTable, PointingTableAttrs
 

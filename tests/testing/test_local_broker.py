@@ -27,6 +27,8 @@ from dq_sdk.testing import (
     local_broker,
     start_broker,
 )
+
+# The broker's internal readiness probe: whether a stopped broker really stopped answering.
 from dq_sdk.testing._broker import broker_answers
 
 

@@ -34,7 +34,6 @@ from dq_sdk._transport._confluent_producer import (
     ConfluentRecordMetadata,
 )
 from dq_sdk.schemas import PointingNumpyArray
-from dq_sdk.testing._broker import free_port
 
 NOWHERE = "127.0.0.1:9"
 
@@ -159,8 +158,8 @@ def test_librdkafka_errors_become_dq_sdk_errors_with_the_address() -> None:
     assert type(other) is KafkaError and "'h:1'" in str(other)
 
 
-async def test_starting_against_a_dead_address_fails_in_bounded_time() -> None:
-    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+async def test_starting_against_a_dead_address_fails_in_bounded_time(unused_tcp_port: int) -> None:
+    address = f"127.0.0.1:{unused_tcp_port}"  # nothing listens there
     for client in (
         ConfluentProducerClient(address, connect_timeout_s=0.5),
         ConfluentConsumerClient(address, connect_timeout_s=0.5),

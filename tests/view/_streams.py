@@ -20,6 +20,8 @@ import numpy as np
 from dq_sdk import Admin, DataQueueProducer, Encoding, Producer
 from dq_sdk.examples import amplitude_metric, pointing_offsets, spectrum_metric
 from dq_sdk.schemas import MetricPayload, PointingNumpyArray, PointingTable, StructuredArray
+
+# The view's own time base (internal), so the streams' timestamps are the ones it plots.
 from dq_sdk.view._extract import MJD_UNIX_OFFSET_S
 
 __all__ = ["XSS", "Streams"]

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from dq_sdk.view import MAX_POINTS, RateLimit, block_mean, min_max_trace
+
+# The view's decimation (internal), tested below the page that uses it.
 from dq_sdk.view._decimate import bin_mean, json_numbers, unpack_numbers
 
 

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from dq_sdk import Encoding, WireMessage
+
+# Internal helpers: the view's extraction, fed records built by hand with the dq-* headers.
 from dq_sdk._headers import model_headers
 from dq_sdk._transport import Record
 from dq_sdk.codecs import encode

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from dq_sdk import Admin, DataQueueConsumer, DataQueueProducer, Encoding
+
+# The view's lag reader (internal), compared with what the page shows.
 from dq_sdk.view._lag import committed_offsets
 
 from ._streams import Streams
