@@ -1,7 +1,7 @@
 """A broker that is unreachable or dies: every wait is bounded and ends in a dq-sdk error that
 names the broker, never a hang. (Sends that land once the broker is back are proven against
 the durable broker in test_durable_broker.py; an unreachable bootstrap for producers and
-consumers is in tests/integration/test_bad_input.py.)"""
+consumers is in tests/clients/test_bad_input.py.)"""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """SSL and SASL options reach aiokafka, on every client dq-sdk makes (the confluent
-transport's mapping is tested in tests/unit/test_transport_confluent.py).
+transport's mapping is tested in tests/transports/test_transport_confluent.py).
 
 What tansu 0.6.0 allows end to end, and what it does not (docs/reliability.md): with
 ``--authentication`` it speaks SASL/SCRAM but offers no PLAIN, and ``tansu user create``

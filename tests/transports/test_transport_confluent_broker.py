@@ -1,7 +1,8 @@
 """The confluent transport against the real broker, where it must behave like aiokafka's:
 metadata, partition errors, size limits, large messages and consumer-group commits.
 
-(The shared data-moving tests run on both transports: see tests/integration/conftest.py.)
+(The shared data-moving tests run on both transports: see the transport fixture in
+tests/conftest.py.)
 """
 
 from __future__ import annotations
