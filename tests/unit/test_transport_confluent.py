@@ -22,17 +22,14 @@ from dq_sdk import (
     KafkaError,
     Producer,
 )
-from dq_sdk._transport._confluent_common import (
+from dq_sdk._transport.confluent._common import (
     LIBRDKAFKA_LOG,
     consumer_config,
     dq_error,
     producer_config,
 )
-from dq_sdk._transport._confluent_producer import (
-    ConfluentConsumerClient,
-    ConfluentProducerClient,
-    ConfluentRecordMetadata,
-)
+from dq_sdk._transport.confluent.consumer import ConfluentConsumerClient
+from dq_sdk._transport.confluent.producer import ConfluentProducerClient, ConfluentRecordMetadata
 from dq_sdk.schemas import PointingNumpyArray
 from dq_sdk.testing._broker import free_port
 
