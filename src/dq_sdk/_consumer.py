@@ -105,7 +105,7 @@ class Subscriber:
     ) -> None:
         self.server = server
         self.reassembler = Reassembler(max_bytes=max_reassembly_bytes, timeout_s=chunk_timeout_s)
-        # We commit ourselves, after processing; aiokafka's auto-commit would commit on fetch.
+        # We commit ourselves, after processing; the client's auto-commit would commit on fetch.
         kafka_options.setdefault("enable_auto_commit", False)
         self._client = consumer_client(server, transport, group_id=group_id, **kafka_options)
         self._client.listen(self)

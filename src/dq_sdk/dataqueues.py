@@ -109,7 +109,7 @@ class DataQueueProducer(StartedInContext):
         partition: int | None = None,
         timestamp_ms: int | None = None,
     ) -> RecordMetadata:
-        """Encode ``data`` and send it; return aiokafka's ``RecordMetadata`` once delivered.
+        """Encode ``data`` and send it; return its ``RecordMetadata`` once delivered.
 
         With ``validate=True`` the data is checked against ``schema`` first, and invalid data
         never reaches the topic. A dq-sdk model as ``schema`` also supplies the encoding when

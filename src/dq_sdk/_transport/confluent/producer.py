@@ -171,7 +171,8 @@ class ConfluentProducerClient:
         self._settle()
 
     def wire_size(self, value: bytes, key: bytes | None, headers: Headers | None) -> int:
-        """aiokafka's estimate, over librdkafka's own: both transports refuse alike."""
+        """The size both transports compare with ``max_request_size`` (over librdkafka's own
+        estimate): both refuse alike."""
         return estimate_wire_size(value, key, headers)
 
     async def enqueue(
