@@ -13,7 +13,7 @@ from dq_sdk import Encoding, WireMessage
 
 # Internal helpers: the view's extraction, fed records built by hand with the dq-* headers.
 from dq_sdk._headers import model_headers
-from dq_sdk._transport import Record
+from dq_sdk._transport import FetchedRecord
 from dq_sdk.codecs import encode
 from dq_sdk.examples import amplitude_metric, pointing_offsets, spectrum_metric
 from dq_sdk.schemas import (
@@ -35,17 +35,17 @@ PointingArray = StructuredArray[PointingNumpyArray]
 
 def record(
     value: bytes, headers: tuple[tuple[str, bytes], ...] = (), offset: int = 0, topic: str = "t"
-) -> Record:
-    return Record(topic, 0, offset, 1_700_000_000_000 + offset, None, value, headers)
+) -> FetchedRecord:
+    return FetchedRecord(topic, 0, offset, 1_700_000_000_000 + offset, None, value, headers)
 
 
-def typed(message: WireMessage, offset: int = 0) -> Record:
+def typed(message: WireMessage, offset: int = 0) -> FetchedRecord:
     model = type(message)
     payload = encode(message.to_wire(), model.encoding)
     return record(payload, model_headers(model.encoding, model), offset)
 
 
-def plain(value: Any, encoding: Encoding) -> Record:
+def plain(value: Any, encoding: Encoding) -> FetchedRecord:
     return record(encode(value, encoding), (("dq-encoding", encoding.value.encode()),))
 
 
