@@ -25,10 +25,10 @@ from aiokafka.structs import RecordMetadata as AIOKafkaRecordMetadata
 from aiokafka.structs import TopicPartition
 
 from .._exceptions import (
+    BrokerError,
     BrokerUnavailableError,
     CommitFailedError,
     DQError,
-    KafkaError,
     UnsupportedByBrokerError,
 )
 from ._base import (
@@ -112,13 +112,13 @@ async def guarded(
             f"{what}: the broker at {bootstrap!r} does not support this request ({exc})"
         ) from exc
     except kafka_errors.KafkaError as exc:
-        raise KafkaError(f"{what} failed against {bootstrap!r}: {exc}") from exc
+        raise BrokerError(f"{what} failed against {bootstrap!r}: {exc}") from exc
     except (KeyError, ValueError) as exc:
         if not sasl:
             raise
         # aiokafka's SCRAM client fails this way when a broker refuses the login with an
         # RFC 5802 error ("e=unknown-user", as tansu does) rather than a Kafka error code.
-        raise KafkaError(
+        raise BrokerError(
             f"{what}: the broker at {bootstrap!r} refused the SASL login "
             f"({type(exc).__name__}: {exc}); check sasl_mechanism and the credentials"
         ) from exc
@@ -248,7 +248,7 @@ class KafkaProducerClient:
             bootstrap=self.bootstrap,
         )
         if partition is not None and partition not in known:
-            raise KafkaError(
+            raise BrokerError(
                 f"topic {topic!r} has no partition {partition} (it has {sorted(known)})",
                 topic=topic,
                 partition=partition,
@@ -448,7 +448,7 @@ class KafkaConsumerClient:
                 await self._consumer.stop()
             if not isinstance(exc, TimeoutError):
                 raise
-            raise KafkaError(
+            raise BrokerError(
                 f"starting the consumer: connected to {self.bootstrap!r}, but joining consumer "
                 f"group {self.group_id!r} did not finish within {self.group_join_timeout_s:g} s "
                 "(group_join_timeout_s; by default the session plus the rebalance timeout plus "
@@ -476,7 +476,7 @@ class KafkaConsumerClient:
         try:
             self._consumer.subscribe(topics=list(topics), listener=self._rebalance_listener)
         except kafka_errors.KafkaError as exc:
-            raise KafkaError(f"subscribing to {list(topics)!r} failed: {exc}") from exc
+            raise BrokerError(f"subscribing to {list(topics)!r} failed: {exc}") from exc
 
     def assign(self, partitions: Iterable[tuple[str, int]]) -> None:
         """Replace the assignment with these (topic, partition) pairs."""
@@ -489,7 +489,7 @@ class KafkaConsumerClient:
                 self._consumer.unsubscribe()
             self._consumer.assign(pairs)
         except kafka_errors.KafkaError as exc:
-            raise KafkaError(f"assigning {pairs!r} failed: {exc}") from exc
+            raise BrokerError(f"assigning {pairs!r} failed: {exc}") from exc
         if self._listener is not None:
             self._listener.assign([(tp.topic, tp.partition) for tp in pairs])
 
@@ -565,7 +565,7 @@ class KafkaConsumerClient:
                 bootstrap=self.bootstrap,
                 timeout_s=self.commit_timeout_s,
             )
-        except KafkaError as exc:
+        except BrokerError as exc:
             cause = exc.__cause__
             if isinstance(cause, _REBALANCED):
                 raise CommitFailedError(
@@ -582,7 +582,7 @@ class KafkaConsumerClient:
             try:
                 self._consumer.seek(TopicPartition(topic, partition), offset)
             except (AssertionError, kafka_errors.KafkaError) as exc:  # asserts assignment
-                raise KafkaError(
+                raise BrokerError(
                     f"cannot seek to offset {offset}: partition {partition} of topic "
                     f"{topic!r} is not assigned to this consumer",
                     topic=topic,

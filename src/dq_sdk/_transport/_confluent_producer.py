@@ -36,7 +36,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
         "confluent-kafka", "confluent", 'the transport="confluent" option'
     ) from exc
 
-from .._exceptions import DQError, KafkaError
+from .._exceptions import BrokerError, DQError
 from ._aiokafka import estimate_wire_size
 from ._base import Headers, RecordMetadata, split_options
 from ._confluent_common import (
@@ -257,7 +257,7 @@ class ConfluentProducerClient:
             known = frozenset(described.partitions) if described is not None else frozenset()
             self._partitions[topic] = known
         if partition not in known:
-            raise KafkaError(
+            raise BrokerError(
                 f"topic {topic!r} has no partition {partition} (it has {sorted(known)})",
                 topic=topic,
                 partition=partition,
@@ -351,7 +351,7 @@ class ConfluentProducerClient:
                 return
             except BufferError:
                 if time.monotonic() >= deadline:
-                    raise KafkaError(
+                    raise BrokerError(
                         f"sending to topic {topic!r}: librdkafka's local queue stayed full for "
                         f"{_QUEUE_FULL_WAIT_S:g} s (is the broker at {self.bootstrap!r} up?)",
                         topic=topic,
