@@ -130,14 +130,14 @@ async def test_ssl_and_sasl_options_arrive_in_every_aiokafka_client() -> None:
             async with endpoint:
                 pass
     producers = {
-        "Producer": producer._publisher._client._producer,  # type: ignore[attr-defined]
+        "Producer": producer._sender._client._producer,  # type: ignore[attr-defined]
         # The dead-letter producer inherits the consumer's security settings.
-        "dead letters": dead_lettering.policy._dlq._producer,  # type: ignore[union-attr]
-        "DataQueueProducer": seed_producer._publisher._client._producer,  # type: ignore[attr-defined]
+        "dead letters": dead_lettering.policy._sender._client._producer,  # type: ignore[union-attr]
+        "DataQueueProducer": seed_producer._sender._client._producer,  # type: ignore[attr-defined]
     }
     consumers = {
-        "Consumer": consumer._subscriber._client._consumer,  # type: ignore[attr-defined]
-        "DataQueueConsumer": seed_consumer._subscriber._client._consumer,  # type: ignore[attr-defined]
+        "Consumer": consumer._fetcher._client._consumer,  # type: ignore[attr-defined]
+        "DataQueueConsumer": seed_consumer._fetcher._client._consumer,  # type: ignore[attr-defined]
     }
     for name, kafka in producers.items():
         assert _security(kafka.client) == options, name

@@ -132,10 +132,10 @@ def test_choosing_the_transport_connects_nothing_until_started() -> None:
     seed_producer = DataQueueProducer(NOWHERE, transport="confluent", linger_ms=5)
     seed_consumer = DataQueueConsumer(NOWHERE, topics=["t"], transport="confluent")
     clients = [
-        producer._publisher._client,
-        seed_producer._publisher._client,
-        consumer._subscriber._client,
-        seed_consumer._subscriber._client,
+        producer._sender._client,
+        seed_producer._sender._client,
+        consumer._fetcher._client,
+        seed_consumer._fetcher._client,
     ]
     assert [type(c) for c in clients] == [
         ConfluentProducerClient,
