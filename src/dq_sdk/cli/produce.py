@@ -26,6 +26,7 @@ from .._models._dataset import DatasetMessage
 from .._models._structured import StructuredRow
 from .._models._xarray_layout import require_xarray
 from .._sender import PayloadSender
+from .._settings import ProducerSettings, connection_from
 from .._transport import RecordMetadata
 from ..codecs import Encoding, encode
 from ._common import (
@@ -303,7 +304,8 @@ async def _send(
     """Send every good value; report bad ones on stderr. Returns (sent, bytes, bad)."""
     sent = size = bad = 0
     pending: list[asyncio.Future[RecordMetadata]] = []
-    sender = PayloadSender(bootstrap, **options)
+    # The path of every library producer: typed settings (checked, with dq-sdk's defaults).
+    sender = PayloadSender.from_settings(connection_from(bootstrap, options), ProducerSettings())
     await sender.start()
     try:
         async for number, value in values:
