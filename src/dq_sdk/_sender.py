@@ -31,7 +31,7 @@ def _key_bytes(key: bytes | str | None) -> bytes | None:
 
 
 class PayloadSender:
-    """Sends already-encoded payloads; owns the aiokafka producer's lifecycle."""
+    """Sends already-encoded payloads; owns the transport's producer client and its lifecycle."""
 
     def __init__(
         self,
