@@ -19,7 +19,7 @@ from ._exceptions import DQError, InvalidArgumentError, ReceiveTimeoutError
 from ._fetcher import RecordFetcher
 from ._policy import BadMessagePolicy, OnError
 from ._settings import Connection, ConsumerSettings, check_topic, topic_list
-from ._transport import Record
+from ._transport import FetchedRecord
 from .telemetry._hooks import ConsumerHooks, consumer_hooks
 
 __all__ = ["BaseConsumer"]
@@ -67,7 +67,7 @@ class BaseConsumer(Generic[T]):
         )
         self.policy.telemetry = self.telemetry
 
-    def convert(self, record: Record) -> T:
+    def convert(self, record: FetchedRecord) -> T:
         """What the stream yields for one complete record (decoded and checked); a subclass's
         job. A :class:`DQError` raised here goes to the bad-message policy."""
         raise NotImplementedError

@@ -33,7 +33,7 @@ from ._settings import (
     connection_from,
     consumer_settings_from,
 )
-from ._transport import Record, TransportName
+from ._transport import FetchedRecord, TransportName
 from .codecs import decode
 
 __all__ = ["Consumer", "Received", "check_announced_model"]
@@ -179,7 +179,7 @@ class Consumer(BaseConsumer[Received[M]]):
 
     async def _records_until(
         self, deadline: float | None, timeout_s: float | None, max_records: int
-    ) -> list[Record]:
+    ) -> list[FetchedRecord]:
         while True:
             step = await self._next_wait(deadline, timeout_s)
             try:
@@ -187,7 +187,7 @@ class Consumer(BaseConsumer[Received[M]]):
             except TimeoutError:
                 continue
 
-    async def _one(self, records: list[Record], index: int) -> Received[M] | None:
+    async def _one(self, records: list[FetchedRecord], index: int) -> Received[M] | None:
         """``records[index]`` the single-message way: ``None`` for a chunk of a message not yet
         complete or a bad message the policy let go; raises as ``on_error="raise"`` says (or
         for a dead letter that could not be sent), after giving back what follows it."""
@@ -206,9 +206,9 @@ class Consumer(BaseConsumer[Received[M]]):
                 raise
             return None
 
-    async def _received(self, records: list[Record]) -> list[Received[M]]:
+    async def _received(self, records: list[FetchedRecord]) -> list[Received[M]]:
         received: list[Received[M]] = []
-        handed: list[Record] = []  # the records behind them, for telemetry
+        handed: list[FetchedRecord] = []  # the records behind them, for telemetry
         for index, record in enumerate(records):
             if received and self.policy.on_error == "raise" and self._is_bad(record):
                 self._fetcher.give_back(records[index:])
@@ -229,7 +229,7 @@ class Consumer(BaseConsumer[Received[M]]):
             self.telemetry.handed_over_batch(handed)
         return received
 
-    def _is_bad(self, record: Record) -> bool:
+    def _is_bad(self, record: FetchedRecord) -> bool:
         """Whether ``record`` would raise; only asked under ``"raise"`` with messages in hand,
         so a batch ends before a bad message and the next call raises for it."""
         if _headers.header_value(record.headers, CHUNK_ID) is not None:
@@ -240,9 +240,9 @@ class Consumer(BaseConsumer[Received[M]]):
             return True
         return False
 
-    async def _rows(self, records: list[Record], layout: RowLayout) -> RowBatch[Any] | None:
+    async def _rows(self, records: list[FetchedRecord], layout: RowLayout) -> RowBatch[Any] | None:
         parts: list[np.ndarray[Any, np.dtype[np.void]]] = []
-        sources: list[Record] = []
+        sources: list[FetchedRecord] = []
         index, count = 0, len(records)
         while index < count:
             run = fast_rows(layout, records, index)
@@ -284,7 +284,7 @@ class Consumer(BaseConsumer[Received[M]]):
             timestamps=np.fromiter((r.timestamp for r in sources), np.int64, len(sources)),
         )
 
-    def convert(self, record: Record) -> Received[M]:
+    def convert(self, record: FetchedRecord) -> Received[M]:
         """Check the record's headers name this model, decode and validate it, and wrap it with
         where it came from. Called for every record; errors go to the ``on_error`` policy."""
         check_announced_model(record.headers, self.model)

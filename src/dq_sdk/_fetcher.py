@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable
 from ._chunking import Reassembler
 from ._exceptions import CommitFailedError, ConsumerStoppedError, ReceiveTimeoutError
 from ._settings import Connection, ConsumerSettings, client_options
-from ._transport import Partition, Record, consumer_client
+from ._transport import FetchedRecord, Partition, consumer_client
 from ._transport._base import listed
 
 __all__ = ["RecordFetcher"]
@@ -57,9 +57,9 @@ class RecordFetcher:
         )
         self._client.listen(self)
         self._auto_commit = bool(options["enable_auto_commit"])
-        self._buffer: deque[Record] = deque()
-        self._in_hand: Record | None = None
-        self._in_hand_batch: list[Record] = []
+        self._buffer: deque[FetchedRecord] = deque()
+        self._in_hand: FetchedRecord | None = None
+        self._in_hand_batch: list[FetchedRecord] = []
         self._processed: dict[Partition, int] = {}
         self._last_commit = self._last_yield = time.monotonic()
         self._commit_interval_s = settings.commit_interval_s
@@ -260,13 +260,15 @@ class RecordFetcher:
                 offsets[(topic, partition)] = min(offset, pending)
         return offsets
 
-    async def next_record(self, timeout_s: float | None = None) -> Record:
+    async def next_record(self, timeout_s: float | None = None) -> FetchedRecord:
         """The next record; the previous one is now processed. Waits up to ``timeout_s``."""
         await self._refill(timeout_s)
         self._in_hand = self._buffer.popleft()
         return self._in_hand
 
-    async def next_batch(self, max_records: int, timeout_s: float | None = None) -> list[Record]:
+    async def next_batch(
+        self, max_records: int, timeout_s: float | None = None
+    ) -> list[FetchedRecord]:
         """The records fetched so far, at most ``max_records``, at least one; the previous
         record or batch is now processed. Waits up to ``timeout_s`` for the first."""
         await self._refill(timeout_s)
@@ -279,7 +281,7 @@ class RecordFetcher:
         self._in_hand_batch = batch
         return batch
 
-    def give_back(self, records: list[Record]) -> None:
+    def give_back(self, records: list[FetchedRecord]) -> None:
         """Return the last ``records`` of the batch in hand unprocessed: the next call hands
         them over again (a batch cut short before a bad message that is to be raised)."""
         if records:
@@ -327,7 +329,7 @@ class RecordFetcher:
             self._buffer.extend(self._staying(await self._client.fetch(timeout_ms=remaining_ms)))
             self._note_assignment()
 
-    def _staying(self, records: list[Record]) -> list[Record]:
+    def _staying(self, records: list[FetchedRecord]) -> list[FetchedRecord]:
         """``records`` without those of partitions being revoked."""
         leaving = self._leaving
         if not leaving:

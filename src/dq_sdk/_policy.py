@@ -16,7 +16,7 @@ from . import _headers
 from ._exceptions import DQError
 from ._sender import PayloadSender
 from ._settings import Connection, ProducerSettings
-from ._transport import Record
+from ._transport import FetchedRecord
 from .telemetry._hooks import ConsumerHooks
 
 __all__ = ["BadMessagePolicy", "OnError", "dead_letter_sender"]
@@ -68,7 +68,7 @@ class BadMessagePolicy:
         self.skipped += 1
         log.warning("lost a chunked message: %s", error)
 
-    async def handle(self, record: Record, error: DQError) -> None:
+    async def handle(self, record: FetchedRecord, error: DQError) -> None:
         """Raise, log, or dead-letter the record; returning means: go on with the stream."""
         error.located(topic=record.topic, partition=record.partition, offset=record.offset)
         if self.on_error == "raise":
