@@ -116,13 +116,20 @@ async def test_dead_letter_policy_keeps_raw_bytes_and_the_error(
 
 
 async def test_dead_letter_headers_name_source_and_error(
-    dq_bootstrap: str, dq_topic_factory: Callable[..., str]
+    dq_bootstrap: str, transport: TransportName, dq_topic_factory: Callable[..., str]
 ) -> None:
+    """The dead letter, sent by the consumer's transport, carries the raw bytes, the original
+    headers and where and why it failed."""
     topic, dead = dq_topic_factory(), dq_topic_factory()
     async with DataQueueProducer(dq_bootstrap, topic=topic) as raw:
         await raw.send(b"\xc1", headers={"trace": "abc"})
     async with Consumer(
-        PointingArray, dq_bootstrap, topics=[topic], on_error="dead_letter", dead_letter_topic=dead
+        PointingArray,
+        dq_bootstrap,
+        topics=[topic],
+        transport=transport,
+        on_error="dead_letter",
+        dead_letter_topic=dead,
     ) as consumer:
         with pytest.raises(TimeoutError):
             await consumer.receive(timeout_s=1.0)
