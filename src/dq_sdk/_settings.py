@@ -475,7 +475,7 @@ def consumer_parts(
     server: str | None, options: Mapping[str, Any]
 ) -> tuple[Connection, ConsumerSettings]:
     """A consumer's settings from a mapping of option names (for tools built on
-    ``MessageStream`` that forward options); a name that is no option is refused."""
+    ``BaseConsumer`` that forward options); a name that is no option is refused."""
     known = (
         set(Connection.__dataclass_fields__)
         | set(Security.__dataclass_fields__)

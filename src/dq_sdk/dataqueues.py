@@ -12,13 +12,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeGuard
 
 from ._admin import Admin
-from ._consumer import MessageStream
+from ._base_consumer import BaseConsumer
 from ._exceptions import DQError, EncodeError, InvalidArgumentError
 from ._headers import HeadersIn, describing_headers
 from ._lifecycle import StartedInContext
 from ._message import WireMessage
 from ._policy import OnError
-from ._producer import Publisher
+from ._sender import PayloadSender
 from ._settings import (
     DEFAULT_CONNECT_TIMEOUT_S,
     DEFAULT_MAX_REQUEST_SIZE,
@@ -93,8 +93,8 @@ class DataQueueProducer(StartedInContext):
         given = topic if topic is not None else self.connection.bootstrap.topic
         self.topic = None if given is None else check_topic(given)
         self.encoding = _encoding(encoding)
-        self._publisher = Publisher.from_settings(self.connection, self.settings)
-        self._resource = self._publisher
+        self._sender = PayloadSender.from_settings(self.connection, self.settings)
+        self._resource = self._sender
 
     async def send(
         self,
@@ -130,7 +130,7 @@ class DataQueueProducer(StartedInContext):
         except DQError as exc:
             exc.located(topic=target)
             raise
-        return await self._publisher.publish(
+        return await self._sender.publish(
             target,
             payload,
             key=key,
@@ -151,7 +151,7 @@ def _payload(data: object, encoding: Encoding | None) -> bytes:
     )
 
 
-class DataQueueConsumer(MessageStream[tuple[str, Any]]):
+class DataQueueConsumer(BaseConsumer[tuple[str, Any]]):
     """Streams ``(topic, message)`` pairs from Kafka topics.
 
     The message is decoded with ``encoding``, or left as raw ``bytes`` without one. Offsets

@@ -18,11 +18,11 @@ from confluent_kafka import KafkaError as LibKafkaError
 from confluent_kafka import KafkaException
 
 from dq_sdk import (
+    BrokerError,
     BrokerUnavailableError,
     Consumer,
     DataQueueConsumer,
     DataQueueProducer,
-    KafkaError,
     Producer,
 )
 from dq_sdk._transport.confluent._common import (
@@ -131,10 +131,10 @@ def test_choosing_the_transport_connects_nothing_until_started() -> None:
     seed_producer = DataQueueProducer(NOWHERE, transport="confluent", linger_ms=5)
     seed_consumer = DataQueueConsumer(NOWHERE, topics=["t"], transport="confluent")
     clients = [
-        producer._publisher._client,
-        seed_producer._publisher._client,
-        consumer._subscriber._client,
-        seed_consumer._subscriber._client,
+        producer._sender._client,
+        seed_producer._sender._client,
+        consumer._fetcher._client,
+        seed_consumer._fetcher._client,
     ]
     assert [type(c) for c in clients] == [
         ConfluentProducerClient,
@@ -155,7 +155,7 @@ def test_librdkafka_errors_become_dq_sdk_errors_with_the_address() -> None:
     timed_out = dq_error(LibKafkaError(LibKafkaError._MSG_TIMED_OUT), "delivering", "h:1")
     assert isinstance(timed_out, BrokerUnavailableError) and "'h:1'" in str(timed_out)
     other = dq_error(LibKafkaError(LibKafkaError.TOPIC_AUTHORIZATION_FAILED), "sending", "h:1")
-    assert type(other) is KafkaError and "'h:1'" in str(other)
+    assert type(other) is BrokerError and "'h:1'" in str(other)
 
 
 async def test_starting_against_a_dead_address_fails_in_bounded_time(unused_tcp_port: int) -> None:
@@ -257,7 +257,7 @@ async def test_a_batch_fails_with_the_first_failure_in_input_order() -> None:
         [2, 1, 0],
         {2: confluent_kafka.KafkaError._MSG_TIMED_OUT, 1: confluent_kafka.KafkaError._TRANSPORT},
     )
-    with pytest.raises(KafkaError, match="delivering to topic 't'") as caught:
+    with pytest.raises(BrokerError, match="delivering to topic 't'") as caught:
         await batch
     assert "timed out" not in str(caught.value)  # message 1's transport error, not 2's timeout
 
@@ -274,7 +274,7 @@ async def test_a_full_local_queue_is_waited_out_and_order_kept() -> None:
 async def test_a_batch_refused_part_way_raises_and_its_queued_reports_settle_nothing() -> None:
     fake = FakeProducer(fail_at=1)
     client = client_with(fake)
-    with pytest.raises(KafkaError, match="sending to topic 't'"):
+    with pytest.raises(BrokerError, match="sending to topic 't'"):
         await client.enqueue_many("t", [b"a", b"b", b"c"])
     assert len(fake.queued) == 1
     deliver(client, fake, [0], {})  # the report of the one queued message: nothing to resolve

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import _headers
-from .._consumer import MessageStream
+from .._base_consumer import BaseConsumer
 from .._exceptions import DQError
 from .._message import WireMessage
 from .._settings import consumer_parts
@@ -21,7 +21,7 @@ from ._models import model_for_schema, wire_model
 __all__ = ["Decoded", "RecordStream", "decode_record", "high_watermarks"]
 
 
-class RecordStream(MessageStream[FetchedRecord]):
+class RecordStream(BaseConsumer[FetchedRecord]):
     """Whole records, undecoded: the commands decode them themselves, message by message."""
 
     def __init__(

@@ -10,7 +10,7 @@ from typing import Protocol, TypeVar
 
 import aiokafka.errors as kafka_errors
 
-from ..._exceptions import BrokerUnavailableError, DQError, KafkaError, UnsupportedByBrokerError
+from ..._exceptions import BrokerError, BrokerUnavailableError, DQError, UnsupportedByBrokerError
 
 __all__ = ["guarded", "start_client"]
 
@@ -46,13 +46,13 @@ async def guarded(
             f"{what}: the broker at {bootstrap!r} does not support this request ({exc})"
         ) from exc
     except kafka_errors.KafkaError as exc:
-        raise KafkaError(f"{what} failed against {bootstrap!r}: {exc}") from exc
+        raise BrokerError(f"{what} failed against {bootstrap!r}: {exc}") from exc
     except (KeyError, ValueError) as exc:
         if not sasl:
             raise
         # aiokafka's SCRAM client fails this way when a broker refuses the login with an
         # RFC 5802 error ("e=unknown-user", as tansu does) rather than a Kafka error code.
-        raise KafkaError(
+        raise BrokerError(
             f"{what}: the broker at {bootstrap!r} refused the SASL login "
             f"({type(exc).__name__}: {exc}); check sasl_mechanism and the credentials"
         ) from exc

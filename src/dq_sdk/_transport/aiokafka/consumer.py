@@ -19,7 +19,7 @@ import aiokafka
 import aiokafka.errors as kafka_errors
 from aiokafka.structs import TopicPartition
 
-from ..._exceptions import CommitFailedError, DQError, KafkaError
+from ..._exceptions import BrokerError, CommitFailedError, DQError
 from .._base import (
     FetchedRecord,
     Partition,
@@ -120,7 +120,7 @@ class AiokafkaConsumerClient:
                 await self._consumer.stop()
             if not isinstance(exc, TimeoutError):
                 raise
-            raise KafkaError(
+            raise BrokerError(
                 f"starting the consumer: connected to {self.bootstrap!r}, but joining consumer "
                 f"group {self.group_id!r} did not finish within {self.group_join_timeout_s:g} s "
                 "(group_join_timeout_s; by default the session plus the rebalance timeout plus "
@@ -148,7 +148,7 @@ class AiokafkaConsumerClient:
         try:
             self._consumer.subscribe(topics=list(topics), listener=self._rebalance_listener)
         except kafka_errors.KafkaError as exc:
-            raise KafkaError(f"subscribing to {list(topics)!r} failed: {exc}") from exc
+            raise BrokerError(f"subscribing to {list(topics)!r} failed: {exc}") from exc
 
     def assign(self, partitions: Iterable[tuple[str, int]]) -> None:
         """Replace the assignment with these (topic, partition) pairs."""
@@ -161,7 +161,7 @@ class AiokafkaConsumerClient:
                 self._consumer.unsubscribe()
             self._consumer.assign(pairs)
         except kafka_errors.KafkaError as exc:
-            raise KafkaError(f"assigning {pairs!r} failed: {exc}") from exc
+            raise BrokerError(f"assigning {pairs!r} failed: {exc}") from exc
         if self._listener is not None:
             self._listener.assign([(tp.topic, tp.partition) for tp in pairs])
 
@@ -237,7 +237,7 @@ class AiokafkaConsumerClient:
                 bootstrap=self.bootstrap,
                 timeout_s=self.commit_timeout_s,
             )
-        except KafkaError as exc:
+        except BrokerError as exc:
             cause = exc.__cause__
             if isinstance(cause, _REBALANCED):
                 raise CommitFailedError(
@@ -254,7 +254,7 @@ class AiokafkaConsumerClient:
             try:
                 self._consumer.seek(TopicPartition(topic, partition), offset)
             except (AssertionError, kafka_errors.KafkaError) as exc:  # asserts assignment
-                raise KafkaError(
+                raise BrokerError(
                     f"cannot seek to offset {offset}: partition {partition} of topic "
                     f"{topic!r} is not assigned to this consumer",
                     topic=topic,

@@ -18,7 +18,7 @@ import aiokafka
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import RecordMetadata as AIOKafkaRecordMetadata
 
-from ..._exceptions import KafkaError
+from ..._exceptions import BrokerError
 from .._base import Headers, RecordMetadata, split_options, uses_sasl, when_all
 from .._sizes import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_REQUEST_SIZE, estimate_wire_size
 from ._common import guarded, start_client
@@ -103,7 +103,7 @@ class AiokafkaProducerClient:
             bootstrap=self.bootstrap,
         )
         if partition is not None and partition not in known:
-            raise KafkaError(
+            raise BrokerError(
                 f"topic {topic!r} has no partition {partition} (it has {sorted(known)})",
                 topic=topic,
                 partition=partition,

@@ -22,7 +22,7 @@ import confluent_kafka
 from confluent_kafka import KafkaError as LibKafkaError
 from confluent_kafka import KafkaException, TopicPartition
 
-from ..._exceptions import BrokerUnavailableError, CommitFailedError, DQError, KafkaError
+from ..._exceptions import BrokerError, BrokerUnavailableError, CommitFailedError, DQError
 from .._base import FetchedRecord, Partition, RebalanceListener, listed, split_options
 from ._common import blocking, check_reachable, consumer_config, dq_error
 
@@ -213,7 +213,7 @@ class ConfluentConsumerClient:
         consumer = await self._applied()
         for topic, partition in offsets:
             if (topic, partition) not in self._assigned:
-                raise KafkaError(
+                raise BrokerError(
                     f"cannot seek: partition {partition} of topic {topic!r} is not assigned "
                     "to this consumer",
                     topic=topic,
@@ -230,7 +230,7 @@ class ConfluentConsumerClient:
             try:
                 # librdkafka's seek discards what was fetched for the old offset.
                 await self._in_lane(functools.partial(consumer.seek, target), where)
-            except KafkaError:
+            except BrokerError:
                 if self._wanted_pairs is None:
                     raise
                 # Its fetcher has not started yet (seek refuses that state): nothing was
@@ -548,7 +548,7 @@ class ConfluentConsumerClient:
                 f"committing offsets: no group coordinator answered at {self.bootstrap!r} "
                 f"within {self.commit_timeout_s:g} s"
             ) from exc
-        except KafkaError as exc:
+        except BrokerError as exc:
             cause = exc.__cause__
             code = cause.args[0].code() if isinstance(cause, KafkaException) else None
             if code == LibKafkaError._NO_OFFSET:

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, TypeAlias, TypeVar
 import confluent_kafka
 from confluent_kafka import KafkaException
 
-from ..._exceptions import DQError, KafkaError
+from ..._exceptions import BrokerError, DQError
 from .._base import Headers, RecordMetadata, split_options
 from .._sizes import DEFAULT_MAX_REQUEST_SIZE, estimate_wire_size
 from ._common import blocking, check_reachable, dq_error, producer_config
@@ -231,7 +231,7 @@ class ConfluentProducerClient:
             known = frozenset(described.partitions) if described is not None else frozenset()
             self._partitions[topic] = known
         if partition not in known:
-            raise KafkaError(
+            raise BrokerError(
                 f"topic {topic!r} has no partition {partition} (it has {sorted(known)})",
                 topic=topic,
                 partition=partition,
@@ -325,7 +325,7 @@ class ConfluentProducerClient:
                 return
             except BufferError:
                 if time.monotonic() >= deadline:
-                    raise KafkaError(
+                    raise BrokerError(
                         f"sending to topic {topic!r}: librdkafka's local queue stayed full for "
                         f"{_QUEUE_FULL_WAIT_S:g} s (is the broker at {self.bootstrap!r} up?)",
                         topic=topic,
