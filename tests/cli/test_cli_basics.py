@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
@@ -97,9 +100,18 @@ def test_missing_topic_is_an_error_not_a_wait(dq: CLI) -> None:
 
 
 def test_ctrl_c_exits_130_without_traceback(dq_bootstrap: str, dq_topic: str) -> None:
+    """Ctrl-C while the command waits for messages. It is sent once the command holds a
+    connection to the broker, not after a fixed sleep: on a loaded machine the interpreter can
+    still be importing after seconds, and Python reports a Ctrl-C during import itself."""
     process = start_cli(["consume", dq_topic, "--format", "json"], bootstrap=dq_bootstrap)
     try:
-        time.sleep(3)  # started and waiting for messages (or still importing: both must work)
+        port = int(dq_bootstrap.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 90
+        while not _connected_to(process.pid, port) and time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.1)
+        assert _connected_to(process.pid, port), "the command never connected to the broker"
+        time.sleep(0.5)  # past connecting: assigned and polling
         process.send_signal(signal.SIGINT)
         _out, err = process.communicate(timeout=60)
     finally:
@@ -108,3 +120,22 @@ def test_ctrl_c_exits_130_without_traceback(dq_bootstrap: str, dq_topic: str) ->
             process.wait()
     assert process.returncode == 130, err.decode()
     assert b"Traceback" not in err
+
+
+def _connected_to(pid: int, port: int) -> bool:
+    """Whether process ``pid`` has an established TCP connection to 127.0.0.1:``port`` (Linux
+    /proc: the socket inodes among its open files, matched in its view of the TCP table)."""
+    fds = Path(f"/proc/{pid}/fd")
+    inodes: set[str] = set()
+    for fd in fds.iterdir() if fds.is_dir() else ():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    table = Path(f"/proc/{pid}/net/tcp")
+    for line in table.read_text().splitlines()[1:] if table.exists() else ():
+        fields = line.split()
+        remote_port, state, inode = int(fields[2].split(":")[1], 16), fields[3], fields[9]
+        if remote_port == port and state == "01" and inode in inodes:  # 01: ESTABLISHED
+            return True
+    return False

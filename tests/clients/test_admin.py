@@ -6,8 +6,7 @@ import uuid
 
 import pytest
 
-from dq_sdk import Admin, BrokerError, DataQueueAdmin, UnsupportedByBrokerError
-from dq_sdk._transport import TransportName
+from dq_sdk import Admin, BrokerError, DataQueueAdmin, TransportName, UnsupportedByBrokerError
 from dq_sdk.testing import BrokerEngine
 
 

@@ -20,8 +20,8 @@ from dq_sdk import (
     Producer,
     Received,
     RowBatch,
+    TransportName,
 )
-from dq_sdk._transport import TransportName
 from dq_sdk.schemas import PointingNumpyArray, StructuredArray
 
 LIMIT_S = 30

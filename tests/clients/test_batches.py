@@ -10,8 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dq_sdk import BrokerError, Consumer, MessageTooLargeError, Producer, RecordMetadata
-from dq_sdk._transport import TransportName
+from dq_sdk import (
+    BrokerError,
+    Consumer,
+    MessageTooLargeError,
+    Producer,
+    RecordMetadata,
+    TransportName,
+)
 from dq_sdk._transport._base import when_all
 from dq_sdk.examples import pointing_offsets
 from dq_sdk.schemas import PointingNumpyArray, StructuredArray

@@ -16,8 +16,8 @@ from dq_sdk import (
     DataQueueConsumer,
     DataQueueProducer,
     InvalidArgumentError,
+    TransportName,
 )
-from dq_sdk._transport import TransportName
 
 BAD_NAMES = ["bad name!", "", "x" * 300, ".", ".."]
 

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dq_sdk import Admin, BrokerError, DataQueueConsumer, DataQueueProducer
-from dq_sdk._transport import TransportName
+from dq_sdk import Admin, BrokerError, DataQueueConsumer, DataQueueProducer, TransportName
 
 
 async def _fill(bootstrap: str, topic: str, per_partition: dict[int, int]) -> None:

@@ -15,8 +15,7 @@ import uuid
 import numpy as np
 import pytest
 
-from dq_sdk import DataQueueAdmin, DataQueueConsumer, DataQueueProducer, Encoding
-from dq_sdk._transport import TransportName
+from dq_sdk import DataQueueAdmin, DataQueueConsumer, DataQueueProducer, Encoding, TransportName
 from dq_sdk.schemas.numpy_structured_pointing import PointingNumpyArray
 
 LIMIT_S = 30

@@ -13,8 +13,8 @@ from dq_sdk import (
     Producer,
     ProducerStoppedError,
     ReceiveTimeoutError,
+    TransportName,
 )
-from dq_sdk._transport import TransportName
 from dq_sdk.schemas import PointingNumpyArray
 
 

@@ -18,8 +18,8 @@ from dq_sdk import (
     MessageValidationError,
     Producer,
     SchemaMismatchError,
+    TransportName,
 )
-from dq_sdk._transport import TransportName
 from dq_sdk.examples import pointing_offsets, spectrum_metric
 from dq_sdk.schemas import (
     MetricPayload,

@@ -15,8 +15,7 @@ from _reliability_support import (
     produce_seq,
 )
 
-from dq_sdk import BrokerError, Consumer
-from dq_sdk._transport import TransportName
+from dq_sdk import BrokerError, Consumer, TransportName
 
 LIMIT_S = 20
 

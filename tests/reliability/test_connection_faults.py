@@ -12,8 +12,15 @@ from collections.abc import Iterator
 import pytest
 from _reliability_support import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS, Seq
 
-from dq_sdk import Admin, BrokerError, BrokerUnavailableError, Consumer, DQError, Producer
-from dq_sdk._transport import TransportName
+from dq_sdk import (
+    Admin,
+    BrokerError,
+    BrokerUnavailableError,
+    Consumer,
+    DQError,
+    Producer,
+    TransportName,
+)
 from dq_sdk.testing import BrokerProcess, start_broker
 
 REQUEST_TIMEOUT_MS = 2_000

@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dq_sdk import Consumer, Producer, SchemaMismatchError
-from dq_sdk._transport import TransportName
+from dq_sdk import Consumer, Producer, SchemaMismatchError, TransportName
 from dq_sdk.schema_tools import check_compatibility
 
 ROOT = Path(__file__).resolve().parents[2]

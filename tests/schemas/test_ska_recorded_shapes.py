@@ -22,9 +22,9 @@ from dq_sdk import (
     DataQueueProducer,
     MessageValidationError,
     Producer,
+    TransportName,
     validate,
 )
-from dq_sdk._transport import TransportName
 from dq_sdk.schemas import (
     AmplitudeItem,
     GainCalibrationDisplay,

@@ -15,8 +15,8 @@ from dq_sdk import (
     DecodeError,
     MessageTooLargeError,
     Producer,
+    TransportName,
 )
-from dq_sdk._transport import TransportName
 from dq_sdk.schemas import PointingNumpyArray, StructuredArray
 from dq_sdk.telemetry import (
     CONSUMED_BYTES,

@@ -11,8 +11,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.trace import SpanContext, SpanKind, StatusCode
 
-from dq_sdk import Consumer, DataQueueProducer, Producer, telemetry
-from dq_sdk._transport import TransportName
+from dq_sdk import Consumer, DataQueueProducer, Producer, TransportName, telemetry
 from dq_sdk.schemas import PointingNumpyArray
 
 from .conftest import Telemetry

@@ -12,8 +12,7 @@ import aiokafka
 import pytest
 from aiokafka.structs import TopicPartition
 
-from dq_sdk import BrokerError, DataQueueConsumer, Producer
-from dq_sdk._transport import TransportName
+from dq_sdk import BrokerError, DataQueueConsumer, Producer, TransportName
 from dq_sdk.codecs import Encoding
 from dq_sdk.testing import BrokerEngine
 
