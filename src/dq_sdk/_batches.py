@@ -27,8 +27,7 @@ import numpy as np
 from ._models._structured import StructuredArray, StructuredRow
 from ._transport import Record
 from .codecs import Encoding
-from .codecs._arrays import check_text
-from .codecs._msgpack_numpy import row_head
+from .codecs._msgpack_numpy import row_head, rows_from_bytes
 
 __all__ = ["RowBatch", "RowLayout", "fast_rows", "join_rows", "row_layout"]
 
@@ -93,6 +92,4 @@ def join_rows(layout: RowLayout, records: Sequence[Record]) -> np.ndarray[Any, n
     """The rows of records that passed :func:`fast_rows`, as one read-only array."""
     size = len(layout.head)
     data = b"".join([record.value[size:] for record in records])
-    array: np.ndarray[Any, np.dtype[np.void]] = np.frombuffer(data, dtype=layout.dtype)
-    check_text(array, Encoding.MSGPACK_NUMPY)
-    return array
+    return rows_from_bytes(data, layout.dtype)
