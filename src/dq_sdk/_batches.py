@@ -26,6 +26,7 @@ import numpy as np
 
 from ._models._structured import StructuredArray, StructuredRow
 from ._transport import Record
+from ._validation import validation_plan
 from .codecs import Encoding
 from .codecs._msgpack_numpy import row_head, rows_from_bytes
 
@@ -64,10 +65,11 @@ def row_layout(
     model: type[StructuredRow], headers: tuple[tuple[str, bytes], ...]
 ) -> RowLayout | None:
     """The columnar layout of ``model``'s messages with these describing headers, or ``None``
-    when its messages cannot take that path (another encoding)."""
-    if model.encoding is not Encoding.MSGPACK_NUMPY:
+    when its messages cannot take that path (another encoding). Its dtype is the one
+    validation checks the model's arrays against (:func:`validation_plan`)."""
+    dtype = validation_plan(model).row_dtype
+    if model.encoding is not Encoding.MSGPACK_NUMPY or dtype is None:
         return None
-    dtype = model.numpy_dtype()
     head = row_head(dtype)
     return RowLayout(headers, head, len(head) + dtype.itemsize, dtype)
 
