@@ -53,7 +53,7 @@ from ._settings import (
     consumer_settings_from,
     topic_list,
 )
-from ._transport import Partition, Record, TransportName, consumer_client
+from ._transport import FetchedRecord, Partition, TransportName, consumer_client
 from ._transport._base import listed
 from .codecs import decode
 from .telemetry._hooks import ConsumerHooks, consumer_hooks
@@ -105,14 +105,14 @@ class Subscriber:
     ) -> None:
         self.server = server
         self.reassembler = Reassembler(max_bytes=max_reassembly_bytes, timeout_s=chunk_timeout_s)
-        # We commit ourselves, after processing; aiokafka's auto-commit would commit on fetch.
+        # We commit ourselves, after processing; the client's auto-commit would commit on fetch.
         kafka_options.setdefault("enable_auto_commit", False)
         self._client = consumer_client(server, transport, group_id=group_id, **kafka_options)
         self._client.listen(self)
         self._auto_commit = bool(kafka_options["enable_auto_commit"])
-        self._buffer: deque[Record] = deque()
-        self._in_hand: Record | None = None
-        self._in_hand_batch: list[Record] = []
+        self._buffer: deque[FetchedRecord] = deque()
+        self._in_hand: FetchedRecord | None = None
+        self._in_hand_batch: list[FetchedRecord] = []
         self._processed: dict[Partition, int] = {}
         self._last_commit = self._last_yield = time.monotonic()
         self._commit_interval_s = commit_interval_s
@@ -313,13 +313,15 @@ class Subscriber:
                 offsets[(topic, partition)] = min(offset, pending)
         return offsets
 
-    async def next_record(self, timeout_s: float | None = None) -> Record:
+    async def next_record(self, timeout_s: float | None = None) -> FetchedRecord:
         """The next record; the previous one is now processed. Waits up to ``timeout_s``."""
         await self._refill(timeout_s)
         self._in_hand = self._buffer.popleft()
         return self._in_hand
 
-    async def next_batch(self, max_records: int, timeout_s: float | None = None) -> list[Record]:
+    async def next_batch(
+        self, max_records: int, timeout_s: float | None = None
+    ) -> list[FetchedRecord]:
         """The records fetched so far, at most ``max_records``, at least one; the previous
         record or batch is now processed. Waits up to ``timeout_s`` for the first."""
         await self._refill(timeout_s)
@@ -332,7 +334,7 @@ class Subscriber:
         self._in_hand_batch = batch
         return batch
 
-    def give_back(self, records: list[Record]) -> None:
+    def give_back(self, records: list[FetchedRecord]) -> None:
         """Return the last ``records`` of the batch in hand unprocessed: the next call hands
         them over again (a batch cut short before a bad message that is to be raised)."""
         if records:
@@ -380,7 +382,7 @@ class Subscriber:
             self._buffer.extend(self._staying(await self._client.fetch(timeout_ms=remaining_ms)))
             self._note_assignment()
 
-    def _staying(self, records: list[Record]) -> list[Record]:
+    def _staying(self, records: list[FetchedRecord]) -> list[FetchedRecord]:
         """``records`` without those of partitions being revoked."""
         leaving = self._leaving
         if not leaving:
@@ -483,7 +485,7 @@ class MessageStream(Generic[T]):
         )
         self.policy.telemetry = self.telemetry
 
-    def convert(self, record: Record) -> T:
+    def convert(self, record: FetchedRecord) -> T:
         """What the stream yields for one complete record (decoded and checked); a subclass's
         job. A :class:`DQError` raised here goes to the bad-message policy."""
         raise NotImplementedError
@@ -756,7 +758,7 @@ class Consumer(MessageStream[Received[M]]):
 
     async def _records_until(
         self, deadline: float | None, timeout_s: float | None, max_records: int
-    ) -> list[Record]:
+    ) -> list[FetchedRecord]:
         while True:
             step = await self._next_wait(deadline, timeout_s)
             try:
@@ -764,7 +766,7 @@ class Consumer(MessageStream[Received[M]]):
             except TimeoutError:
                 continue
 
-    async def _one(self, records: list[Record], index: int) -> Received[M] | None:
+    async def _one(self, records: list[FetchedRecord], index: int) -> Received[M] | None:
         """``records[index]`` the single-message way: ``None`` for a chunk of a message not yet
         complete or a bad message the policy let go; raises as ``on_error="raise"`` says,
         after giving back what follows it."""
@@ -778,9 +780,9 @@ class Consumer(MessageStream[Received[M]]):
             await self.policy.handle(record, error)
             return None
 
-    async def _received(self, records: list[Record]) -> list[Received[M]]:
+    async def _received(self, records: list[FetchedRecord]) -> list[Received[M]]:
         received: list[Received[M]] = []
-        handed: list[Record] = []  # the records behind them, for telemetry
+        handed: list[FetchedRecord] = []  # the records behind them, for telemetry
         for index, record in enumerate(records):
             if received and self.policy.on_error == "raise" and self._is_bad(record):
                 self._subscriber.give_back(records[index:])
@@ -793,7 +795,7 @@ class Consumer(MessageStream[Received[M]]):
             self.telemetry.handed_over_batch(handed)
         return received
 
-    def _is_bad(self, record: Record) -> bool:
+    def _is_bad(self, record: FetchedRecord) -> bool:
         """Whether ``record`` would raise; only asked under ``"raise"`` with messages in hand,
         so a batch ends before a bad message and the next call raises for it."""
         if _headers.header_value(record.headers, CHUNK_ID) is not None:
@@ -804,9 +806,9 @@ class Consumer(MessageStream[Received[M]]):
             return True
         return False
 
-    async def _rows(self, records: list[Record], layout: RowLayout) -> RowBatch[Any] | None:
+    async def _rows(self, records: list[FetchedRecord], layout: RowLayout) -> RowBatch[Any] | None:
         parts: list[np.ndarray[Any, np.dtype[np.void]]] = []
-        sources: list[Record] = []
+        sources: list[FetchedRecord] = []
         index, count = 0, len(records)
         while index < count:
             run = fast_rows(layout, records, index)
@@ -840,7 +842,7 @@ class Consumer(MessageStream[Received[M]]):
             timestamps=np.fromiter((r.timestamp for r in sources), np.int64, len(sources)),
         )
 
-    def convert(self, record: Record) -> Received[M]:
+    def convert(self, record: FetchedRecord) -> Received[M]:
         """Check the record's headers name this model, decode and validate it, and wrap it with
         where it came from. Called for every record; errors go to the ``on_error`` policy."""
         check_announced_model(record.headers, self.model)

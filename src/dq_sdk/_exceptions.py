@@ -14,7 +14,7 @@ with its field path::
     ├── SchemaToolError (ValueError)  a schema, folder, git ref or option schema tools cannot use
     ├── IncompleteMessageError .... a chunked message whose chunks never all arrived
     ├── MessageTooLargeError ...... over the producer's request limit, refused before sending
-    ├── KafkaError ................ the broker or the client failed (aiokafka error as __cause__)
+    ├── KafkaError ................ the broker or the client failed (client error as __cause__)
     │   ├── BrokerUnavailableError  nothing answers at the bootstrap address in time
     │   ├── CommitFailedError ..... the group rebalanced before a commit: not committed
     │   └── UnsupportedByBrokerError  the broker lacks the API (e.g. CreatePartitions on tansu)

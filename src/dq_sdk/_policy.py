@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from . import _headers
 from ._exceptions import DQError
-from ._transport import ProducerClient, Record, TransportName, producer_client
+from ._transport import FetchedRecord, ProducerClient, TransportName, producer_client
 from .telemetry._hooks import ConsumerHooks
 
 __all__ = ["BadMessagePolicy", "OnError"]
@@ -62,7 +62,7 @@ class BadMessagePolicy:
         self.skipped += 1
         log.warning("lost a chunked message: %s", error)
 
-    async def handle(self, record: Record, error: DQError) -> None:
+    async def handle(self, record: FetchedRecord, error: DQError) -> None:
         """Raise, log, or dead-letter the record; returning means: go on with the stream."""
         error.located(topic=record.topic, partition=record.partition, offset=record.offset)
         if self.on_error == "raise":

@@ -53,7 +53,7 @@ def _key_bytes(key: bytes | str | None) -> bytes | None:
 
 
 class Publisher:
-    """Sends already-encoded payloads; owns the aiokafka producer's lifecycle."""
+    """Sends already-encoded payloads; owns the transport's producer client's lifecycle."""
 
     def __init__(
         self,

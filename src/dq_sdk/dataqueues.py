@@ -34,7 +34,7 @@ from ._settings import (
     consumer_settings_from,
     producer_settings_from,
 )
-from ._transport import Record, RecordMetadata
+from ._transport import FetchedRecord, RecordMetadata
 from ._validation import validate as validate_value
 from .codecs import Encoding, decode, encode
 
@@ -109,7 +109,7 @@ class DataQueueProducer(StartedInContext):
         partition: int | None = None,
         timestamp_ms: int | None = None,
     ) -> RecordMetadata:
-        """Encode ``data`` and send it; return aiokafka's ``RecordMetadata`` once delivered.
+        """Encode ``data`` and send it; return its ``RecordMetadata`` once delivered.
 
         With ``validate=True`` the data is checked against ``schema`` first, and invalid data
         never reaches the topic. A dq-sdk model as ``schema`` also supplies the encoding when
@@ -206,7 +206,7 @@ class DataQueueConsumer(MessageStream[tuple[str, Any]]):
             dead_letter_topic=dead_letter_topic,
         )
 
-    def convert(self, record: Record) -> tuple[str, Any]:
+    def convert(self, record: FetchedRecord) -> tuple[str, Any]:
         """``(topic, value)`` for one record: decoded with ``encoding``, or the raw bytes."""
         if self.encoding is None:
             return record.topic, record.value

@@ -125,9 +125,9 @@ async def test_dead_letter_headers_name_source_and_error(
     ) as consumer:
         with pytest.raises(TimeoutError):
             await consumer.receive(timeout_s=1.0)
-    from dq_sdk._transport import KafkaConsumerClient
+    from dq_sdk._transport import AiokafkaConsumerClient
 
-    client = KafkaConsumerClient(dq_bootstrap, auto_offset_reset="earliest")
+    client = AiokafkaConsumerClient(dq_bootstrap, auto_offset_reset="earliest")
     client.subscribe([dead])
     await client.start()
     try:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import subprocess
+import sys
+import textwrap
 import time
 from collections.abc import Callable
 from typing import Any, cast
@@ -22,17 +25,14 @@ from dq_sdk import (
     KafkaError,
     Producer,
 )
-from dq_sdk._transport._confluent_common import (
+from dq_sdk._transport.confluent._common import (
     LIBRDKAFKA_LOG,
     consumer_config,
     dq_error,
     producer_config,
 )
-from dq_sdk._transport._confluent_producer import (
-    ConfluentConsumerClient,
-    ConfluentProducerClient,
-    ConfluentRecordMetadata,
-)
+from dq_sdk._transport.confluent.consumer import ConfluentConsumerClient
+from dq_sdk._transport.confluent.producer import ConfluentProducerClient, ConfluentRecordMetadata
 from dq_sdk.schemas import PointingNumpyArray
 from dq_sdk.testing._broker import free_port
 
@@ -280,3 +280,37 @@ async def test_a_batch_refused_part_way_raises_and_its_queued_reports_settle_not
     assert len(fake.queued) == 1
     deliver(client, fake, [0], {})  # the report of the one queued message: nothing to resolve
     assert not client._reports
+
+
+WITHOUT_CONFLUENT = textwrap.dedent(
+    """
+    import sys
+    sys.modules["confluent_kafka"] = None  # as if the extra were not installed
+    import dq_sdk
+    from dq_sdk import Admin, Consumer, MissingDependencyError, Producer
+    from dq_sdk.schemas import PointingNumpyArray
+    assert not [m for m in sys.modules if m.startswith("dq_sdk._transport.confluent")]
+    for make in (
+        lambda: Producer(PointingNumpyArray, "127.0.0.1:9", transport="confluent"),
+        lambda: Consumer(PointingNumpyArray, "127.0.0.1:9", transport="confluent"),
+        lambda: Admin("127.0.0.1:9", transport="confluent"),
+    ):
+        try:
+            make()
+        except MissingDependencyError as error:
+            print(error)
+        else:
+            raise SystemExit("no MissingDependencyError")
+    """
+)
+
+
+def test_without_the_extra_every_confluent_client_names_it() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_CONFLUENT], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3, done.stdout
+    for line in lines:
+        assert "confluent-kafka" in line and "dq-sdk[confluent]" in line, line

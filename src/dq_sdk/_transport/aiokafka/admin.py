@@ -11,14 +11,14 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from aiokafka.structs import TopicPartition
 
-from .._exceptions import KafkaError
-from ._aiokafka import guarded, start_client
-from ._base import GroupInfo, GroupMember, TopicInfo, split_options, uses_sasl
+from ..._exceptions import KafkaError
+from .._base import GroupInfo, GroupMember, TopicInfo, split_options, uses_sasl
+from ._common import guarded, start_client
 
-__all__ = ["KafkaAdminClient"]
+__all__ = ["AiokafkaAdminClient"]
 
 
-class KafkaAdminClient:
+class AiokafkaAdminClient:
     """Topic administration with typed results."""
 
     def __init__(self, bootstrap: str, **options: Any) -> None:

@@ -14,11 +14,10 @@ from typing import Any, TypeVar
 from confluent_kafka import KafkaError as LibKafkaError
 from confluent_kafka import KafkaException
 
-from .._exceptions import BrokerUnavailableError, DQError, InvalidArgumentError, KafkaError
-from ._aiokafka import DEFAULT_MAX_REQUEST_SIZE
+from ..._exceptions import BrokerUnavailableError, DQError, InvalidArgumentError, KafkaError
+from .._sizes import DEFAULT_MAX_REQUEST_SIZE
 
 __all__ = [
-    "DEFAULT_MAX_REQUEST_SIZE",
     "LIBRDKAFKA_LOG",
     "blocking",
     "check_reachable",

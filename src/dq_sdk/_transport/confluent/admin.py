@@ -16,10 +16,10 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 from confluent_kafka.cimpl import NewPartitions, NewTopic
 
-from .._exceptions import KafkaError, UnsupportedByBrokerError
-from ._base import GroupInfo, GroupMember, TopicInfo, split_options
-from ._confluent_common import check_reachable, dq_error
-from ._confluent_common import consumer_config as _consumer_config
+from ..._exceptions import KafkaError, UnsupportedByBrokerError
+from .._base import GroupInfo, GroupMember, TopicInfo, split_options
+from ._common import check_reachable, dq_error
+from ._common import consumer_config as _consumer_config
 
 __all__ = ["ConfluentAdminClient"]
 
