@@ -26,9 +26,9 @@ import numpy as np
 
 from ._models._structured import StructuredArray, StructuredRow
 from ._transport import FetchedRecord
+from ._validation import validation_plan
 from .codecs import Encoding
-from .codecs._arrays import check_text
-from .codecs._msgpack_numpy import row_head
+from .codecs._msgpack_numpy import row_head, rows_from_bytes
 
 __all__ = ["RowBatch", "RowLayout", "fast_rows", "join_rows", "row_layout"]
 
@@ -65,10 +65,11 @@ def row_layout(
     model: type[StructuredRow], headers: tuple[tuple[str, bytes], ...]
 ) -> RowLayout | None:
     """The columnar layout of ``model``'s messages with these describing headers, or ``None``
-    when its messages cannot take that path (another encoding)."""
-    if model.encoding is not Encoding.MSGPACK_NUMPY:
+    when its messages cannot take that path (another encoding). Its dtype is the one
+    validation checks the model's arrays against (:func:`validation_plan`)."""
+    dtype = validation_plan(model).row_dtype
+    if model.encoding is not Encoding.MSGPACK_NUMPY or dtype is None:
         return None
-    dtype = model.numpy_dtype()
     head = row_head(dtype)
     return RowLayout(headers, head, len(head) + dtype.itemsize, dtype)
 
@@ -95,6 +96,4 @@ def join_rows(
     """The rows of records that passed :func:`fast_rows`, as one read-only array."""
     size = len(layout.head)
     data = b"".join([record.value[size:] for record in records])
-    array: np.ndarray[Any, np.dtype[np.void]] = np.frombuffer(data, dtype=layout.dtype)
-    check_text(array, Encoding.MSGPACK_NUMPY)
-    return array
+    return rows_from_bytes(data, layout.dtype)

@@ -8,19 +8,16 @@ Flow: model -> ``to_wire()`` -> validation -> codec -> :class:`~dq_sdk._sender.P
 
 from __future__ import annotations
 
-import functools
 import ssl
 from collections.abc import Iterable, Mapping
 from typing import Generic, TypeVar
-
-import numpy as np
 
 from . import _headers
 from ._exceptions import DQError, InvalidArgumentError
 from ._headers import describing_headers
 from ._lifecycle import StartedInContext
 from ._message import WireMessage, check_model
-from ._models._structured import StructuredArray, StructuredRow
+from ._models._structured import StructuredRow
 from ._sender import PayloadSender
 from ._settings import (
     DEFAULT_CONNECT_TIMEOUT_S,
@@ -36,6 +33,7 @@ from ._settings import (
 )
 from ._transport import RecordMetadata, TransportName
 from ._validation import validate as validate_value
+from ._validation import validation_plan
 from .codecs import Encoding, encode
 from .codecs._msgpack_numpy import pack_rows
 from .telemetry._hooks import producer_hooks
@@ -43,29 +41,6 @@ from .telemetry._hooks import producer_hooks
 __all__ = ["Producer"]
 
 M = TypeVar("M", bound=WireMessage)
-
-
-def _passes_validation(wire: object, model: type[WireMessage]) -> bool:
-    """True only where ``validate(wire, model)`` certainly finds nothing, checked in O(1).
-
-    For structured models (rows and ``StructuredArray[Row]``) validation checks that the wire
-    value is a 1-d ndarray of the row dtype, nothing else; a row's ``to_wire()`` builds it with
-    that very dtype object. Anything else (another dtype object, however equal, or any other
-    model) returns False and is validated in full, so no invalid message is let through.
-    """
-    dtype = _structured_dtype(model)
-    return dtype is not None and type(wire) is np.ndarray and wire.ndim == 1 and wire.dtype is dtype
-
-
-@functools.lru_cache(maxsize=256)
-def _structured_dtype(model: type[WireMessage]) -> np.dtype[np.void] | None:
-    """The row dtype validation checks a structured model's wire value against (as
-    ``_validation._class_issues`` picks it: rows first, then arrays of rows), else None."""
-    if issubclass(model, StructuredRow):
-        return model.numpy_dtype()
-    if issubclass(model, StructuredArray) and hasattr(model, "row_model"):
-        return model.row_model.numpy_dtype()
-    return None
 
 
 class Producer(StartedInContext, Generic[M]):
@@ -141,7 +116,7 @@ class Producer(StartedInContext, Generic[M]):
             raise TypeError(f"Producer[{self.model.__name__}] cannot send {type(message).__name__}")
         wire = message.to_wire()
         try:
-            if self.validate and not _passes_validation(wire, self.model):
+            if self.validate and not validation_plan(self.model).passes_at_once(wire):
                 validate_value(wire, self.model)
             return encode(wire, self.model.encoding)
         except DQError as exc:
@@ -159,10 +134,12 @@ class Producer(StartedInContext, Generic[M]):
             and len(messages) > 1
         ):
             # Each row's own wire value would be a fresh 1-row array built with the row dtype
-            # itself, which validation passes in every case (see _passes_validation): this
-            # array holds exactly those rows, or is None when that cannot be proven.
+            # itself: this array holds exactly those rows (or is None when that cannot be
+            # proven), and validation passes it exactly when it passes each row's own.
             array = model.wire_rows(messages)
-            if array is not None:
+            if array is not None and (
+                not self.validate or validation_plan(model).passes_at_once(array)
+            ):
                 try:
                     return pack_rows(array)
                 except DQError as exc:

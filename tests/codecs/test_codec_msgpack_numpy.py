@@ -15,8 +15,10 @@ import numpy as np
 import pytest
 
 from dq_sdk import DecodeError, EncodeError
-from dq_sdk.codecs import DecodeLimits, Encoding, _msgpack_numpy, _ndmap, decode, encode
+from dq_sdk.codecs import DecodeLimits, Encoding, decode, encode
 from dq_sdk.codecs._msgpack_numpy import COPY_BELOW, unpack
+from dq_sdk.codecs._msgpack_numpy import _maps as msgpack_numpy_maps
+from dq_sdk.codecs._msgpack_numpy import _reader as msgpack_numpy_reader
 
 MP: Final = Encoding.MSGPACK_NUMPY
 
@@ -571,7 +573,7 @@ def test_messages_of_one_length_with_different_heads_are_all_remembered() -> Non
         for value in (floats, ints):
             data = encode(value, MP)
             with mock.patch.object(
-                _msgpack_numpy, "_unpack_any", wraps=_msgpack_numpy._unpack_any
+                msgpack_numpy_reader, "_unpack_any", wraps=msgpack_numpy_reader._unpack_any
             ) as slow:
                 decoded = decode(data, MP)
             assert isinstance(decoded, np.ndarray) and decoded.dtype == value.dtype
@@ -643,8 +645,8 @@ def test_record_dtypes_are_parsed_once_when_canonical() -> None:
     # A dtype of this test alone (no model shares it), inside a map (no one-array fast path).
     array = np.zeros(2, dtype=[("antenna_name", "<U8"), ("parsed_once_here", "<f8")])
     message = encode({"rows": array}, MP)
-    parse = _ndmap._parse_dtype
-    with mock.patch.object(_ndmap, "_parse_dtype", wraps=parse) as parsing:
+    parse = msgpack_numpy_maps._parse_dtype
+    with mock.patch.object(msgpack_numpy_maps, "_parse_dtype", wraps=parse) as parsing:
         first, again = decode(message, MP), decode(message, MP)
     assert parsing.call_count <= 1  # 0 when an earlier test decoded it already
     assert isinstance(first, dict) and isinstance(again, dict)

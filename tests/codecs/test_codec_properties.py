@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from dq_sdk import DecodeError
-from dq_sdk.codecs import DecodeLimits, Encoding, _msgpack_numpy, decode, encode
-from dq_sdk.codecs._msgpack_reader import read
-from dq_sdk.codecs._ndmap import from_map
+from dq_sdk.codecs import DecodeLimits, Encoding, decode, encode
+from dq_sdk.codecs._msgpack_numpy import COPY_BELOW, pack_rows, unpack
+from dq_sdk.codecs._msgpack_numpy import _reader as msgpack_numpy_reader
+from dq_sdk.codecs._msgpack_numpy._maps import from_map
+from dq_sdk.codecs._msgpack_numpy._zero_copy_parser import read
 
 Array = np.ndarray[Any, np.dtype[Any]]
 
@@ -102,7 +104,7 @@ def test_msgpack_numpy_round_trip_and_interop(array: Array) -> None:
         assert data == msgpack_numpy.packb(message)
     if array.ndim == 1:  # one message per row, each a 1-row array (Producer.send_batch)
         rows = [encode(array[i : i + 1], Encoding.MSGPACK_NUMPY) for i in range(len(array))]
-        assert _msgpack_numpy.pack_rows(array) == rows
+        assert pack_rows(array) == rows
     # A message that is the array itself is written by its own path (cached map head).
     alone = encode(array, Encoding.MSGPACK_NUMPY)
     assert same(array, decode(alone, Encoding.MSGPACK_NUMPY))
@@ -155,8 +157,8 @@ class FellBack(Exception):
 
 def c_path(data: bytes) -> object:
     """Decode with msgpack-python's C unpacker only: the reader must not be reached."""
-    with mock.patch.object(_msgpack_numpy, "read", side_effect=FellBack):
-        return _msgpack_numpy.unpack(memoryview(data), LIMITS, MP, copy_below=len(data) + 1)
+    with mock.patch.object(msgpack_numpy_reader, "read", side_effect=FellBack):
+        return unpack(memoryview(data), LIMITS, MP, copy_below=len(data) + 1)
 
 
 def reader_path(data: bytes) -> object:
@@ -218,7 +220,7 @@ def test_msgpack_numpy_small_message_path_agrees_with_the_reader(
         assert not array.flags.writeable
         assert array.nbytes == 0 or np.shares_memory(array, received)
     # And decode() takes the C path for this size.
-    assert len(data) < _msgpack_numpy.COPY_BELOW
+    assert len(data) < COPY_BELOW
     assert identical(decode(data, MP), copied)
 
 

@@ -17,8 +17,9 @@ import pytest
 from numpy.lib import format as npformat
 
 from dq_sdk import DecodeError
-from dq_sdk.codecs import DecodeLimits, Encoding, _ndmap, decode, encode
+from dq_sdk.codecs import DecodeLimits, Encoding, decode, encode
 from dq_sdk.codecs._msgpack_numpy import unpack
+from dq_sdk.codecs._msgpack_numpy._maps import array_map_of
 
 NPY: Final = Encoding.NPY
 MP: Final = Encoding.MSGPACK_NUMPY
@@ -47,7 +48,7 @@ def npy_message(dtype: np.dtype[Any], shape: tuple[int, ...], data: bytes = b"")
 
 def mp_message(dtype: np.dtype[Any], shape: tuple[int, ...], data: bytes = b"") -> bytes:
     """A msgpack_numpy array map as dq-sdk and msgpack-numpy write it."""
-    packed: bytes = msgpack.packb(_ndmap.array_map_of(dtype, shape, data), use_bin_type=True)
+    packed: bytes = msgpack.packb(array_map_of(dtype, shape, data), use_bin_type=True)
     return packed
 
 

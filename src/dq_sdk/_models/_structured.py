@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from .._exceptions import MessageValidationError, SchemaIssue
 from ..codecs import Encoding
-from ..codecs._ndmap import share_record_dtype
+from ..codecs._msgpack_numpy import share_record_dtype
 from ._base import Message, issues_from_pydantic, raise_issues
 
 __all__ = ["StructuredArray", "StructuredRow", "structured_issues"]

@@ -6,7 +6,7 @@
      "coords":    {name: {"dims": [dim, ...], "data": <array map>, "attrs": {...}}, ...},
      "data_vars": {name: {"dims": [...], "data": <array map>, "attrs": {...}}, ...}}
 
-Every array is the msgpack-numpy array map of :mod:`._ndmap`, so datetime64/timedelta64
+Every array is the msgpack-numpy array map of :mod:`._msgpack_numpy`, so datetime64/timedelta64
 travel as int64 bytes with the unit in the dtype string (``'<M8[ns]'``) and nothing is pickled.
 xarray is an optional extra: it is imported on first use.
 """
@@ -23,8 +23,7 @@ from ._arrays import NDArray
 from ._base import DEFAULT_LIMITS, Buffer, as_view, describe
 from ._encoding import Encoding
 from ._limits import DecodeLimits
-from ._msgpack_numpy import pack, unpack
-from ._ndmap import scalar_map
+from ._msgpack_numpy import pack, scalar_map, unpack
 
 if TYPE_CHECKING:
     import xarray

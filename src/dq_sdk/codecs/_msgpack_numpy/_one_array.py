@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import NDArray, readonly_view
-from ._encoding import Encoding
-from ._limits import DecodeLimits
+from .._arrays import NDArray, readonly_view
+from .._encoding import Encoding
+from .._limits import DecodeLimits
 
 __all__ = ["OneArrayLayouts"]
 

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 from numpy.lib import format as npformat
 
-from .._exceptions import DecodeError
-from ._arrays import NDArray, check_readable, checked_shape, readonly_view
-from ._encoding import Encoding
-from ._limits import DecodeLimits
+from ..._exceptions import DecodeError
+from .._arrays import NDArray, check_readable, checked_shape, readonly_view
+from .._encoding import Encoding
+from .._limits import DecodeLimits
 
 __all__ = [
     "Unsupported",

@@ -1,7 +1,7 @@
-"""A msgpack reader that leaves ``bin`` payloads inside the received buffer.
+"""A msgpack parser that leaves ``bin`` payloads inside the received buffer.
 
 msgpack-python copies every ``bin`` into a new ``bytes`` object, so arrays built on them are
-not views of the message. This reader walks the message itself and hands ``bin`` values on
+not views of the message. This parser walks the message itself and hands ``bin`` values on
 as ``memoryview`` slices of the input; the map hook turns array payloads into zero-copy
 ``ndarray`` views, and every other ``bin`` becomes ``bytes`` as msgpack-python would make it.
 
@@ -20,13 +20,13 @@ from collections.abc import Callable
 # msgpack ships no type information (and the project's mypy config does not list it).
 import msgpack  # type: ignore[import-untyped]
 
-from .._exceptions import DecodeError
-from ._encoding import Encoding
-from ._limits import DecodeLimits
+from ..._exceptions import DecodeError
+from .._encoding import Encoding
+from .._limits import DecodeLimits
 
 __all__ = ["MAX_DEPTH", "MapHook", "read"]
 
-#: msgpack-python's decoder fails beyond 1024 nested containers; this reader does too.
+#: msgpack-python's decoder fails beyond 1024 nested containers; this parser does too.
 MAX_DEPTH = 1024
 
 MapHook = Callable[[dict[object, object]], object]
