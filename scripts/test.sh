@@ -10,7 +10,10 @@
 # takes"): it mostly waits on its broker's group timers, each pass starts its own broker on a
 # free port, and its output goes to a log printed whole once the first pass ends. The exit
 # status fails if either pass (or any check) fails.
+started=$SECONDS
 source "$(dirname "${BASH_SOURCE[0]}")/_setup.sh" --group test
+echo "set-up took $((SECONDS - started)) s"
+PS4='+ [$(date -u +%T)] '  # each step's start time: where CI's time goes, from its log alone
 set -x
 python -m codegen --check
 # A change to schemas/ since the merge base with main has the right x-version bump.
