@@ -2,8 +2,10 @@
 
 Each schema file is generated on its own so that each module's header names its source file.
 The package ``__init__.py`` (re-exports) is written here, because datamodel-code-generator
-writes only a header there. Everything is generated into a scratch folder first; ``--check``
-compares that folder with the committed one, a normal run makes the committed one equal to it.
+writes only a header there, and so is ``_documents.py``: the schema documents themselves, so an
+installed dq-sdk can list, show and export what it speaks without a checkout of ``schemas/``.
+Everything is generated into a scratch folder first; ``--check`` compares that folder with the
+committed one, a normal run makes the committed one equal to it.
 """
 
 from __future__ import annotations
@@ -138,6 +140,21 @@ def _init_module(source_dir: str, modules: list[Path]) -> str:
     return "\n".join(lines)
 
 
+def _documents_module(source_dir: str, files: list[Path]) -> str:
+    # Each document's text as it is on disk, so a shipped copy parses to exactly the same schema.
+    lines = [
+        header(f"{source_dir}/*.json"),
+        '"""The JSON Schema documents the models were generated from, by file name."""',
+        "",
+        '__all__ = ["DOCUMENTS"]',
+        "",
+        "DOCUMENTS: dict[str, str] = {",
+    ]
+    lines += [f"    {file.name!r}: {file.read_text(encoding='utf-8')!r}," for file in files]
+    lines += ["}", ""]
+    return "\n".join(lines)
+
+
 def render(schemas: Path, into: Path) -> None:
     """Generate the whole package for ``schemas`` into the empty folder ``into``."""
     _require_pinned_generator()
@@ -146,6 +163,7 @@ def render(schemas: Path, into: Path) -> None:
         raise CodegenError(f"no *.json schema in {schemas}")
     modules = [_generate_one(schema, f"{schemas.name}/{schema.name}", into) for schema in files]
     (into / "__init__.py").write_text(_init_module(schemas.name, modules), encoding="utf-8")
+    (into / "_documents.py").write_text(_documents_module(schemas.name, files), encoding="utf-8")
 
 
 def _tree(folder: Path) -> dict[str, str]:

@@ -22,6 +22,7 @@ from dq_sdk.schema_tools import (
     check_version_bumps,
     check_versions_against,
     load_folder,
+    load_shipped,
     merge_base,
 )
 
@@ -284,12 +285,15 @@ def test_cli_bad_input_is_a_one_line_error(repo: Path) -> None:
     assert "no schema 'Nope'" in done.stderr and "pointing_table" in done.stderr
 
 
-def test_cli_list_show_and_json_schema() -> None:
-    listed = dq_sdk("schemas", "list", cwd=ROOT)
+def test_cli_list_show_and_json_schema_work_outside_a_checkout(tmp_path: Path) -> None:
+    """An installed dq-sdk lists, shows and prints the schemas it was generated from, from any
+    directory (tmp_path has no schemas/)."""
+    listed = dq_sdk("schemas", "list", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
     assert lines[0].split() == ["NAME", "MODEL", "VERSION", "ENCODING", "ID"]
     rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert rows.keys() == {path.stem for path in SCHEMAS.glob("*.json")}
     for path in SCHEMAS.glob("*.json"):
         schema = json.loads(path.read_text())
         assert rows[path.stem][1:] == [
@@ -299,15 +303,40 @@ def test_cli_list_show_and_json_schema() -> None:
             schema["$id"],
         ]
 
-    shown = dq_sdk("schemas", "show", "PointingNumpyArray", cwd=ROOT)
+    shown = dq_sdk("schemas", "show", "PointingNumpyArray", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert "    antenna_name: string dtype U8" in shown.stdout
-    table = dq_sdk("schemas", "show", "pointing_table", cwd=ROOT)
+    table = dq_sdk("schemas", "show", "pointing_table", cwd=tmp_path)
     assert "    data_vars.fitted_width: f8" in table.stdout and "(optional)" in table.stdout
 
-    printed = dq_sdk("schemas", "json-schema", "MetricPayload", cwd=ROOT)
+    printed = dq_sdk("schemas", "json-schema", "MetricPayload", cwd=tmp_path)
     assert printed.returncode == 0
     assert json.loads(printed.stdout) == json.loads((SCHEMAS / f"{METRICS}.json").read_text())
+
+
+def test_cli_list_and_show_read_a_folder_when_given_one(tmp_path: Path) -> None:
+    folder = tmp_path / "draft"
+    folder.mkdir()
+    schema = json.loads((SCHEMAS / f"{METRICS}.json").read_text())
+    schema["title"], schema["x-version"] = "DraftPayload", "2.0.0"
+    (folder / "draft_payload.json").write_text(json.dumps(schema))
+    listed = dq_sdk("schemas", "list", "--schemas", str(folder), cwd=ROOT)
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split()[:3] for line in listed.stdout.splitlines()[1:]] == [
+        ["draft_payload", "DraftPayload", "2.0.0"]
+    ]
+    shown = dq_sdk("schemas", "show", "DraftPayload", "--schemas", str(folder), cwd=ROOT)
+    assert shown.returncode == 0 and shown.stdout.startswith("DraftPayload 2.0.0"), shown.stderr
+    missing = dq_sdk("schemas", "show", "PointingTable", "--schemas", str(folder), cwd=ROOT)
+    assert missing.returncode == 2 and "no schema 'PointingTable'" in missing.stderr
+
+
+def test_shipped_documents_are_the_schema_files() -> None:
+    """What an installed dq-sdk lists is byte for byte schemas/ (codegen --check keeps it so)."""
+    shipped = load_shipped()
+    assert {name: doc.content for name, doc in shipped.items()} == {
+        path.stem: json.loads(path.read_text()) for path in SCHEMAS.glob("*.json")
+    }
 
 
 # -- the real check: this checkout against its merge base with main -------------------------

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from ..schema_tools import asyncapi_document, load_channels, load_folder
+from ..schema_tools import asyncapi_document, load_channels, load_folder, load_shipped
 
 __all__ = ["command"]
 
@@ -31,13 +31,17 @@ def command(
         typer.Option("--server", help="Kafka bootstrap host:port or kafka://host:port (repeat)."),
     ] = None,
     title: Annotated[str, typer.Option("--title", help="info.title")] = "dq-sdk data queues",
-    schemas: Annotated[Path, typer.Option("--schemas", help="Folder of *.json schemas.")] = Path(
-        "schemas"
-    ),
+    schemas: Annotated[
+        Path | None,
+        typer.Option(
+            "--schemas",
+            help="Folder of *.json schemas. Default: the schemas this dq-sdk was generated from.",
+        ),
+    ] = None,
 ) -> None:
     """Write an AsyncAPI 3.0 document: channels, messages, payload schemas and headers."""
     document = asyncapi_document(
-        load_folder(schemas),
+        load_shipped() if schemas is None else load_folder(schemas),
         load_channels(channels) if channels is not None else None,
         title=title,
         version=__version__,

@@ -20,6 +20,7 @@ from ..schema_tools import (
     check_against,
     check_versions_against,
     load_folder,
+    load_shipped,
 )
 
 __all__ = ["app"]
@@ -32,6 +33,21 @@ app = typer.Typer(
 SchemasOption = Annotated[
     Path, typer.Option("--schemas", help="Folder of *.json schemas.", show_default=True)
 ]
+# list/show/json-schema read what the installed dq-sdk speaks unless given a folder, so they
+# work anywhere; compat/versions compare a checkout's folder with git history, so it stays there.
+ShippedOrFolderOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--schemas",
+        help="Folder of *.json schemas. Default: the schemas this dq-sdk was generated from.",
+    ),
+]
+
+
+def _documents(schemas: Path | None) -> dict[str, SchemaDocument]:
+    return load_shipped() if schemas is None else load_folder(schemas)
+
+
 ModeOption = Annotated[
     CompatMode,
     typer.Option(
@@ -52,17 +68,18 @@ PolicyOption = Annotated[
 ]
 
 
-def _find(name: str, schemas: Path) -> SchemaDocument:
-    documents = load_folder(schemas)
+def _find(name: str, schemas: Path | None) -> SchemaDocument:
+    documents = _documents(schemas)
     for document in documents.values():
         if name in (document.name, document.content.get("title")):
             return document
     known = ", ".join(sorted(documents)) or "none"
-    raise typer.BadParameter(f"no schema {name!r} in {schemas} (known: {known})")
+    where = "dq-sdk's schemas" if schemas is None else str(schemas)
+    raise typer.BadParameter(f"no schema {name!r} in {where} (known: {known})")
 
 
 @app.command("list")
-def list_schemas(schemas: SchemasOption = Path("schemas")) -> None:
+def list_schemas(schemas: ShippedOrFolderOption = None) -> None:
     """One line per schema: file name, model, version, encoding, $id."""
     rows = [
         (
@@ -72,7 +89,7 @@ def list_schemas(schemas: SchemasOption = Path("schemas")) -> None:
             str(doc.content.get("x-encoding", "")),
             str(doc.content.get("$id", "")),
         )
-        for doc in load_folder(schemas).values()
+        for doc in _documents(schemas).values()
     ]
     header = ("NAME", "MODEL", "VERSION", "ENCODING", "ID")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
@@ -84,7 +101,7 @@ def list_schemas(schemas: SchemasOption = Path("schemas")) -> None:
 @app.command("show")
 def show(
     name: Annotated[str, typer.Argument(help="Schema file name or model name.")],
-    schemas: SchemasOption = Path("schemas"),
+    schemas: ShippedOrFolderOption = None,
 ) -> None:
     """A summary of one schema: identity, encoding and fields."""
     document = _find(name, schemas)
@@ -128,7 +145,7 @@ def _kind(schema: dict[str, Any]) -> str:
 @app.command("json-schema")
 def json_schema(
     name: Annotated[str, typer.Argument(help="Schema file name or model name.")],
-    schemas: SchemasOption = Path("schemas"),
+    schemas: ShippedOrFolderOption = None,
 ) -> None:
     """Print one schema's JSON Schema document."""
     typer.echo(json.dumps(_find(name, schemas).content, indent=2))

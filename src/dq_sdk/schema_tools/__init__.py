@@ -30,7 +30,7 @@ from ._report import (
     Direction,
     SchemaReport,
 )
-from ._sources import SchemaDocument, load_folder, load_git, merge_base
+from ._sources import SchemaDocument, load_folder, load_git, load_shipped, merge_base
 from ._versions import SchemaVersion, VersionProblem, check_version_bumps, check_versions_against
 
 __all__ = [
@@ -56,5 +56,6 @@ __all__ = [
     "load_channels",
     "load_folder",
     "load_git",
+    "load_shipped",
     "merge_base",
 ]

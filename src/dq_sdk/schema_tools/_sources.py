@@ -22,6 +22,7 @@ __all__ = [
     "is_git_ref",
     "load_folder",
     "load_git",
+    "load_shipped",
     "merge_base",
 ]
 
@@ -65,6 +66,16 @@ def load_folder(folder: Path) -> dict[str, SchemaDocument]:
     return {
         path.stem: parse_document(path.stem, str(path), path.read_text(encoding="utf-8"))
         for path in sorted(folder.glob("*.json"))
+    }
+
+
+def load_shipped() -> dict[str, SchemaDocument]:
+    """The schemas this installed dq-sdk was generated from (its models speak exactly these)."""
+    from ..schemas._documents import DOCUMENTS
+
+    return {
+        Path(file).stem: parse_document(Path(file).stem, f"dq_sdk.schemas: {file}", text)
+        for file, text in sorted(DOCUMENTS.items())
     }
 
 
