@@ -18,7 +18,7 @@ import aiokafka
 import confluent_kafka
 
 from dq_sdk import Admin
-from dq_sdk._transport._aiokafka import producer_options
+from dq_sdk._transport.aiokafka.producer import producer_options
 
 from ._core import CASE_LIMIT_S, rate
 
@@ -86,7 +86,7 @@ async def aiokafka_batch(
 
 
 def _confluent_producer_config(bootstrap: str, options: dict[str, Any]) -> dict[str, Any]:
-    from dq_sdk._transport._confluent_producer import producer_config
+    from dq_sdk._transport.confluent._common import producer_config
 
     return producer_config(bootstrap, _aiokafka_options(options))
 
@@ -176,7 +176,7 @@ async def aiokafka_consume(
 def _confluent_consume_blocking(
     bootstrap: str, topic: str, count: int, options: dict[str, Any]
 ) -> float:
-    from dq_sdk._transport._confluent_producer import consumer_config
+    from dq_sdk._transport.confluent._common import consumer_config
 
     config = consumer_config(bootstrap, {"auto_offset_reset": "earliest", **options})
     consumer = confluent_kafka.Consumer(config)

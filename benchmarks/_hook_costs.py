@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
 from dq_sdk import telemetry
-from dq_sdk._transport import Record
+from dq_sdk._transport import FetchedRecord
 from dq_sdk.schemas import PointingNumpyArray
 from dq_sdk.telemetry import _hooks
 
@@ -61,10 +61,10 @@ def _drive(coroutine: Coroutine[Any, Any, Any]) -> None:
     raise RuntimeError("a timed hook suspended")
 
 
-def _record(sampled: bool) -> Record:
+def _record(sampled: bool) -> FetchedRecord:
     traceparent = _TRACEPARENT.format(flags="01" if sampled else "00").encode()
     headers = (("dq-encoding", b"msgpack_numpy"), ("traceparent", traceparent))
-    return Record("topic", 0, 0, 0, None, b"x" * 600, headers)
+    return FetchedRecord("topic", 0, 0, 0, None, b"x" * 600, headers)
 
 
 def _cases(meters: Any, tracers: Any, sampled: TracerProvider) -> dict[str, Callable[[], object]]:
@@ -94,7 +94,7 @@ def _cases(meters: Any, tracers: Any, sampled: TracerProvider) -> dict[str, Call
         def batch(hooks: Any = producer) -> None:
             _drive(hooks.send_many("topic", sizes, headers, _sent_many))
 
-        def receive(hooks: Any = consumer, record: Record = record) -> None:
+        def receive(hooks: Any = consumer, record: FetchedRecord = record) -> None:
             hooks.next_requested()
             hooks.handed_over(record)
 

@@ -23,7 +23,7 @@ import msgpack_numpy
 import numpy as np
 
 from dq_sdk import Admin, Consumer, DataQueueConsumer, Producer
-from dq_sdk._consumer import MessageStream
+from dq_sdk._base_consumer import BaseConsumer
 from dq_sdk.codecs import Encoding, decode
 
 from . import _clients
@@ -58,7 +58,7 @@ def _fetch_options(payload: Payload) -> dict[str, Any]:
     return {}
 
 
-async def _iterate(stream: MessageStream[Any], count: int) -> float:
+async def _iterate(stream: BaseConsumer[Any], count: int) -> float:
     async with stream:
         start = time.perf_counter()
         for _ in range(count):

@@ -8,7 +8,7 @@ Two comparisons per payload, each interleaved and best-of-N:
   aiokafka enqueuing all then awaiting all, with the same settings (dq-sdk's defaults where
   they differ from aiokafka's: 1,000,000-byte record batches), and against raw aiokafka at its
   own 16 KiB default, what an untuned raw user gets. The confluent transport is compared with
-  aiokafka. The same batch of pre-encoded bytes through dq-sdk's ``Publisher.publish_many``
+  aiokafka. The same batch of pre-encoded bytes through dq-sdk's ``PayloadSender.publish_many``
   separates the cost of the transport path from that of the model and codec.
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dq_sdk import Admin, DataQueueProducer, Producer
-from dq_sdk._producer import Publisher
+from dq_sdk._sender import PayloadSender
 
 from . import _clients
 from ._clients import Headers
@@ -69,18 +69,18 @@ async def _seed_send(
         return rate(count, time.perf_counter() - start)
 
 
-async def _publisher_batch(
+async def _sender_batch(
     bootstrap: str, topic: str, value: bytes, headers: Headers, count: int, **options: Any
 ) -> float:
-    publisher = Publisher(bootstrap, **options)
-    await publisher.start()
+    sender = PayloadSender(bootstrap, **options)
+    await sender.start()
     try:
         payloads = [value] * count
         start = time.perf_counter()
-        await publisher.publish_many(topic, payloads, headers=headers)
+        await sender.publish_many(topic, payloads, headers=headers)
         return rate(count, time.perf_counter() - start)
     finally:
-        await publisher.stop()
+        await sender.stop()
 
 
 def _on_fresh_topic(
@@ -144,12 +144,12 @@ async def _payload_rows(
             PLUMBING: _on_fresh_topic(
                 admin,
                 "plumbing",
-                lambda t: _publisher_batch(bootstrap, t, value, headers, n_batch, **options),
+                lambda t: _sender_batch(bootstrap, t, value, headers, n_batch, **options),
             ),
             PLUMBING_C: _on_fresh_topic(
                 admin,
                 "plumbing-c",
-                lambda t: _publisher_batch(bootstrap, t, value, headers, n_batch, **confluent),
+                lambda t: _sender_batch(bootstrap, t, value, headers, n_batch, **confluent),
             ),
             "raw confluent batch": _on_fresh_topic(
                 admin,

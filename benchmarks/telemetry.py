@@ -3,7 +3,7 @@
 Per payload (the single row and the 200-antenna array; bigger messages only dilute it), twins
 interleaved in one run, for awaited sends, for batches and for consumers:
 
-- *before telemetry*: a ``Producer`` whose ``send`` / ``send_batch`` call the publisher's inner
+- *before telemetry*: a ``Producer`` whose ``send`` / ``send_batch`` call the sender's inner
   path directly, as the code did before telemetry had a hook in it;
 - *off*: the ordinary client, not instrumented: its hooks are ``None`` and skipped;
 - *on*: the ordinary client built after ``dq_sdk.telemetry.instrument()`` with the SDK's
@@ -106,11 +106,11 @@ async def _interleaved(
 
 
 class _BeforeTelemetry(Producer[Any]):
-    """``Producer`` as it sent before telemetry: straight to the publisher's inner path."""
+    """``Producer`` as it sent before telemetry: straight to the sender's inner path."""
 
     async def send(self, message: Any, **_: Any) -> Any:
         target = self._topic(None)
-        return await self._publisher._publish(
+        return await self._sender._publish(
             target,
             self.encode(message, topic=target),
             key=None,
@@ -121,7 +121,7 @@ class _BeforeTelemetry(Producer[Any]):
 
     async def send_batch(self, messages: Iterable[Any], **_: Any) -> list[Any]:
         target = self._topic(None)
-        return await self._publisher._publish_many(
+        return await self._sender._publish_many(
             target,
             self._encode_all(list(messages), target),
             key=None,

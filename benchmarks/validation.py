@@ -18,7 +18,7 @@ from functools import partial
 import numpy as np
 
 from dq_sdk import Consumer, Producer
-from dq_sdk._transport import Record
+from dq_sdk._transport import FetchedRecord
 from dq_sdk._validation import validate
 from dq_sdk.demo import pointing_offsets
 from dq_sdk.schemas import PointingNumpyArray, StructuredArray
@@ -62,7 +62,7 @@ def _payload_rows(payload: Payload, settings: Settings) -> list[Row]:
     wire = message.to_wire()
     producer = Producer(payload.model, NOWHERE, topic="t", transport="confluent")
     consumer = Consumer(payload.model, NOWHERE, topics=["t"], transport="confluent")
-    record = Record("t", 0, 0, 0, None, payload.wire, tuple(payload.headers))
+    record = FetchedRecord("t", 0, 0, 0, None, payload.wire, tuple(payload.headers))
     budget = settings.micro_seconds
     return [
         Row(

@@ -10,12 +10,15 @@ Two layers over one core:
 Codecs are public on their own in :mod:`dq_sdk.codecs`; test helpers in :mod:`dq_sdk.testing`.
 """
 
+import warnings as _warnings
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any as _Any
 
 from ._admin import Admin, GroupInfo, GroupMember, TopicInfo, TopicSpec
 from ._batches import RowBatch
 from ._consumer import Consumer, Received
 from ._exceptions import (
+    BrokerError,
     BrokerUnavailableError,
     CodecError,
     CommitFailedError,
@@ -25,7 +28,6 @@ from ._exceptions import (
     EncodeError,
     IncompleteMessageError,
     InvalidArgumentError,
-    KafkaError,
     MessageTooLargeError,
     MessageValidationError,
     MissingDependencyError,
@@ -62,6 +64,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 __all__ = [
     "Admin",
     "AutoOffsetReset",
+    "BrokerError",
     "BrokerUnavailableError",
     "CodecError",
     "CommitFailedError",
@@ -80,7 +83,6 @@ __all__ = [
     "GroupMember",
     "IncompleteMessageError",
     "InvalidArgumentError",
-    "KafkaError",
     "MessageTooLargeError",
     "MessageValidationError",
     "MissingDependencyError",
@@ -105,3 +107,20 @@ __all__ = [
     "run",
     "__version__",
 ]
+
+
+#: Old public names still importable, each with the name that replaced it. Kept out of
+#: ``__all__`` (a star import brings only current names); using one warns once per place.
+_DEPRECATED_ALIASES = {"KafkaError": "BrokerError"}
+
+
+def __getattr__(name: str) -> _Any:
+    new_name = _DEPRECATED_ALIASES.get(name)
+    if new_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    _warnings.warn(
+        f"dq_sdk.{name} is deprecated: use dq_sdk.{new_name} (the same class)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return globals()[new_name]

@@ -144,7 +144,7 @@ class Admin(StartedInContext):
         configuration for the topics this call creates, e.g. ``{"max.message.bytes": 33554432,
         "retention.ms": 3_600_000, "cleanup.policy": "delete"}`` (ints become text); an existing
         topic's configuration is left as it is. A name the broker does not know is refused by
-        Apache Kafka with a :class:`KafkaError` naming the topic and the setting.
+        Apache Kafka with a :class:`BrokerError` naming the topic and the setting.
         """
         topic_config = _checked_config(config)
         wanted = _wanted(topics)

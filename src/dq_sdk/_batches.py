@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from ._models._structured import StructuredArray, StructuredRow
-from ._transport import Record
+from ._transport import FetchedRecord
 from .codecs import Encoding
 from .codecs._arrays import check_text
 from .codecs._msgpack_numpy import row_head
@@ -73,7 +73,7 @@ def row_layout(
     return RowLayout(headers, head, len(head) + dtype.itemsize, dtype)
 
 
-def fast_rows(layout: RowLayout, records: Sequence[Record], start: int) -> int:
+def fast_rows(layout: RowLayout, records: Sequence[FetchedRecord], start: int) -> int:
     """How many records from ``records[start]`` on take the columnar path."""
     headers, head, length, size = layout.headers, layout.head, layout.length, len(layout.head)
     for index in range(start, len(records)):
@@ -89,7 +89,9 @@ def fast_rows(layout: RowLayout, records: Sequence[Record], start: int) -> int:
     return len(records) - start
 
 
-def join_rows(layout: RowLayout, records: Sequence[Record]) -> np.ndarray[Any, np.dtype[np.void]]:
+def join_rows(
+    layout: RowLayout, records: Sequence[FetchedRecord]
+) -> np.ndarray[Any, np.dtype[np.void]]:
     """The rows of records that passed :func:`fast_rows`, as one read-only array."""
     size = len(layout.head)
     data = b"".join([record.value[size:] for record in records])

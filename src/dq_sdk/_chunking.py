@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from . import _headers
 from ._exceptions import IncompleteMessageError
 from ._headers import CHUNK_BYTES, CHUNK_COUNT, CHUNK_ID, CHUNK_INDEX
-from ._transport import Record
+from ._transport import FetchedRecord
 
 __all__ = [
     "Reassembler",
@@ -94,7 +94,7 @@ class Reassembler:
         for key in [key for key in self._pending if key[:2] == (topic, partition)]:
             self._drop(key)
 
-    def add(self, record: Record) -> Record | None:
+    def add(self, record: FetchedRecord) -> FetchedRecord | None:
         """Take a record; return it unchanged if it is no chunk, the whole message once a set
         completes, else ``None``. Raises :class:`IncompleteMessageError` for a broken set."""
         set_id = _headers.header_value(record.headers, CHUNK_ID)
@@ -147,7 +147,7 @@ class Reassembler:
             )
         headers = tuple(h for h in record.headers if h[0] not in _CHUNK_HEADERS)
         # The whole message is located at its last chunk: committing it commits every chunk.
-        return Record(
+        return FetchedRecord(
             record.topic,
             record.partition,
             record.offset,
@@ -190,7 +190,7 @@ class Reassembler:
         )
 
 
-def _int_header(record: Record, name: str) -> int:
+def _int_header(record: FetchedRecord, name: str) -> int:
     text = _headers.header_value(record.headers, name)
     try:
         return int(text) if text is not None else -1

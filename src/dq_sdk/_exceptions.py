@@ -14,7 +14,7 @@ with its field path::
     ├── SchemaToolError (ValueError)  a schema, folder, git ref or option schema tools cannot use
     ├── IncompleteMessageError .... a chunked message whose chunks never all arrived
     ├── MessageTooLargeError ...... over the producer's request limit, refused before sending
-    ├── KafkaError ................ the broker or the client failed (aiokafka error as __cause__)
+    ├── BrokerError ............... the broker or the client failed (client error as __cause__)
     │   ├── BrokerUnavailableError  nothing answers at the bootstrap address in time
     │   ├── CommitFailedError ..... the group rebalanced before a commit: not committed
     │   └── UnsupportedByBrokerError  the broker lacks the API (e.g. CreatePartitions on tansu)
@@ -51,7 +51,7 @@ __all__ = [
     "EncodeError",
     "IncompleteMessageError",
     "InvalidArgumentError",
-    "KafkaError",
+    "BrokerError",
     "MessageTooLargeError",
     "MessageValidationError",
     "MissingDependencyError",
@@ -201,15 +201,18 @@ class MessageTooLargeError(DQError):
         )
 
 
-class KafkaError(DQError):
-    """The broker or the Kafka client failed; the original error is ``__cause__``."""
+class BrokerError(DQError):
+    """The broker or the Kafka client failed; the original error is ``__cause__``.
+
+    Formerly ``KafkaError`` (the name of aiokafka's and confluent-kafka's own errors);
+    ``dq_sdk.KafkaError`` remains as a deprecated alias of this class."""
 
 
-class BrokerUnavailableError(KafkaError):
+class BrokerUnavailableError(BrokerError):
     """No broker answered at the bootstrap address within the bounded wait."""
 
 
-class CommitFailedError(KafkaError):
+class CommitFailedError(BrokerError):
     """The consumer group rebalanced before offsets were committed; they were not.
 
     The messages concerned are delivered again (to this consumer or to the partition's new
@@ -218,7 +221,7 @@ class CommitFailedError(KafkaError):
     """
 
 
-class UnsupportedByBrokerError(KafkaError):
+class UnsupportedByBrokerError(BrokerError):
     """The connected broker does not implement the Kafka API this call needs."""
 
 

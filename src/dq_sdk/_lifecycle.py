@@ -17,8 +17,8 @@ class StartStop(Protocol):
 class StartedInContext:
     """Entering starts ``self._resource``, leaving stops it (also after an exception).
 
-    Subclasses set ``_resource`` in ``__init__`` to the object that connects (a publisher, an
-    admin client); stopping a producer's publisher delivers what is pending first.
+    Subclasses set ``_resource`` in ``__init__`` to the object that connects (a payload sender, an
+    admin client); stopping a producer's sender delivers what is pending first.
     """
 
     _resource: StartStop

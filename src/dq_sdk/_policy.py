@@ -1,17 +1,25 @@
 """What a consumer does with a message that does not decode or validate: raise, skip, or
-send it to a dead-letter topic with the raw bytes and the error in its headers."""
+send it to a dead-letter topic with the raw bytes and the error in its headers.
+
+Dead letters are sent by a :class:`~dq_sdk._sender.PayloadSender`, the path of every other
+send: the same size check (a dead letter over ``max_request_size`` is a
+``MessageTooLargeError``, refused before sending), the same transport and connection options.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from typing import Any, Literal
+from typing import Literal
 
 from . import _headers
 from ._exceptions import DQError
-from ._transport import ProducerClient, Record, TransportName, producer_client
+from ._sender import PayloadSender
+from ._settings import Connection, ProducerSettings
+from ._transport import FetchedRecord
 from .telemetry._hooks import ConsumerHooks
 
-__all__ = ["BadMessagePolicy", "OnError"]
+__all__ = ["BadMessagePolicy", "OnError", "dead_letter_sender"]
 
 log = logging.getLogger("dq_sdk.consumer")
 
@@ -29,9 +37,7 @@ class BadMessagePolicy:
         self,
         on_error: OnError,
         dead_letter_topic: str | None,
-        server: str,
-        transport: TransportName = "aiokafka",
-        **kafka_options: Any,
+        connection: Connection,
     ) -> None:
         if on_error not in ("raise", "skip", "dead_letter"):
             raise ValueError(f"on_error must be 'raise', 'skip' or 'dead_letter', not {on_error!r}")
@@ -41,17 +47,17 @@ class BadMessagePolicy:
         self.dead_letter_topic = dead_letter_topic
         self.skipped = 0
         self.dead_lettered = 0
-        self._dlq: ProducerClient | None = None
+        self._sender: PayloadSender | None = None
         if on_error == "dead_letter":
-            self._dlq = producer_client(server, transport, **_producer_safe(kafka_options))
+            self._sender = dead_letter_sender(connection)
 
     async def start(self) -> None:
-        if self._dlq is not None:
-            await self._dlq.start()
+        if self._sender is not None:
+            await self._sender.start()
 
     async def stop(self) -> None:
-        if self._dlq is not None:
-            await self._dlq.stop()
+        if self._sender is not None:
+            await self._sender.stop()
 
     async def handle_lost(self, error: DQError) -> None:
         """A message that cannot be handed over at all (an incomplete chunk set)."""
@@ -62,7 +68,7 @@ class BadMessagePolicy:
         self.skipped += 1
         log.warning("lost a chunked message: %s", error)
 
-    async def handle(self, record: Record, error: DQError) -> None:
+    async def handle(self, record: FetchedRecord, error: DQError) -> None:
         """Raise, log, or dead-letter the record; returning means: go on with the stream."""
         error.located(topic=record.topic, partition=record.partition, offset=record.offset)
         if self.on_error == "raise":
@@ -75,7 +81,7 @@ class BadMessagePolicy:
                 self.telemetry.rejected(record.topic, record.partition, record, error, "skip")
             log.warning("skipped a bad message: %s", error)
             return
-        assert self._dlq is not None and self.dead_letter_topic is not None
+        assert self._sender is not None and self.dead_letter_topic is not None
         headers = [
             *record.headers,
             (_headers.DEAD_LETTER_ERROR, str(error).encode("utf-8", errors="replace")),
@@ -84,29 +90,45 @@ class BadMessagePolicy:
             (_headers.DEAD_LETTER_SOURCE_PARTITION, str(record.partition).encode()),
             (_headers.DEAD_LETTER_SOURCE_OFFSET, str(record.offset).encode()),
         ]
-        future = await self._dlq.enqueue(
-            self.dead_letter_topic, record.value, key=record.key, headers=headers
-        )
-        await self._dlq.delivered(future, self.dead_letter_topic)
+        try:
+            await self._sender.publish(
+                self.dead_letter_topic, record.value, key=record.key, headers=headers
+            )
+        except DQError as failure:
+            # Not dead-lettered (too large for max_request_size, refused by the broker...):
+            # neither lose the message quietly nor stop the stream. Raise as on_error="raise"
+            # would, saying which message and why; the stream goes on after it when asked.
+            failure.add_note(
+                f"dead-lettering the bad message at {record.topic}[{record.partition}]"
+                f"@{record.offset} to {self.dead_letter_topic!r} failed; it was bad because: "
+                f"{error}"
+            )
+            if self.telemetry is not None:
+                self.telemetry.rejected(record.topic, record.partition, record, failure, "raise")
+            log.error(
+                "could not dead-letter the bad message at %s[%d]@%d to %r: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                self.dead_letter_topic,
+                failure,
+            )
+            raise
         self.dead_lettered += 1
         if self.telemetry is not None:
             self.telemetry.rejected(record.topic, record.partition, record, error, "dead_letter")
         log.warning("dead-lettered a bad message to %r: %s", self.dead_letter_topic, error)
 
 
-def _producer_safe(kafka_options: dict[str, Any]) -> dict[str, Any]:
-    """Options that also make sense for the dead-letter producer (security, timeouts)."""
-    shared = (
-        "security_protocol",
-        "ssl_context",
-        "sasl_mechanism",
-        "sasl_plain_username",
-        "sasl_plain_password",
-        "sasl_kerberos_service_name",
-        "sasl_kerberos_domain_name",
-        "sasl_oauth_token_provider",
-        "client_id",
-        "request_timeout_ms",
-        "connect_timeout_s",
+def dead_letter_sender(connection: Connection) -> PayloadSender:
+    """The sender of a consumer's dead letters: the consumer's connection (address, transport,
+    security, timeouts, client id) with a producer's default settings.
+
+    Not the consumer's raw ``client_options``: they are consumer properties. No telemetry of
+    its own: the consumer's telemetry already records each dead letter as a rejected message,
+    and a send span would count it as a message produced."""
+    sender = PayloadSender.from_settings(
+        dataclasses.replace(connection, client_options={}), ProducerSettings()
     )
-    return {k: v for k, v in kafka_options.items() if k in shared}
+    sender.telemetry = None
+    return sender

@@ -35,8 +35,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ._exceptions import InvalidArgumentError
-from ._transport._aiokafka import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_REQUEST_SIZE
 from ._transport._base import DEFAULT_CONNECT_TIMEOUT_S, TransportName
+from ._transport._sizes import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_REQUEST_SIZE
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT_S",
@@ -475,7 +475,7 @@ def consumer_parts(
     server: str | None, options: Mapping[str, Any]
 ) -> tuple[Connection, ConsumerSettings]:
     """A consumer's settings from a mapping of option names (for tools built on
-    ``MessageStream`` that forward options); a name that is no option is refused."""
+    ``BaseConsumer`` that forward options); a name that is no option is refused."""
     known = (
         set(Connection.__dataclass_fields__)
         | set(Security.__dataclass_fields__)

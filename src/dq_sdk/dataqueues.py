@@ -12,13 +12,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeGuard
 
 from ._admin import Admin
-from ._consumer import MessageStream
+from ._base_consumer import BaseConsumer
 from ._exceptions import DQError, EncodeError, InvalidArgumentError
 from ._headers import HeadersIn, describing_headers
 from ._lifecycle import StartedInContext
 from ._message import WireMessage
 from ._policy import OnError
-from ._producer import Publisher
+from ._sender import PayloadSender
 from ._settings import (
     DEFAULT_CONNECT_TIMEOUT_S,
     DEFAULT_MAX_REQUEST_SIZE,
@@ -34,7 +34,7 @@ from ._settings import (
     consumer_settings_from,
     producer_settings_from,
 )
-from ._transport import Record, RecordMetadata
+from ._transport import FetchedRecord, RecordMetadata
 from ._validation import validate as validate_value
 from .codecs import Encoding, decode, encode
 
@@ -93,8 +93,8 @@ class DataQueueProducer(StartedInContext):
         given = topic if topic is not None else self.connection.bootstrap.topic
         self.topic = None if given is None else check_topic(given)
         self.encoding = _encoding(encoding)
-        self._publisher = Publisher.from_settings(self.connection, self.settings)
-        self._resource = self._publisher
+        self._sender = PayloadSender.from_settings(self.connection, self.settings)
+        self._resource = self._sender
 
     async def send(
         self,
@@ -109,7 +109,7 @@ class DataQueueProducer(StartedInContext):
         partition: int | None = None,
         timestamp_ms: int | None = None,
     ) -> RecordMetadata:
-        """Encode ``data`` and send it; return aiokafka's ``RecordMetadata`` once delivered.
+        """Encode ``data`` and send it; return its ``RecordMetadata`` once delivered.
 
         With ``validate=True`` the data is checked against ``schema`` first, and invalid data
         never reaches the topic. A dq-sdk model as ``schema`` also supplies the encoding when
@@ -130,7 +130,7 @@ class DataQueueProducer(StartedInContext):
         except DQError as exc:
             exc.located(topic=target)
             raise
-        return await self._publisher.publish(
+        return await self._sender.publish(
             target,
             payload,
             key=key,
@@ -151,7 +151,7 @@ def _payload(data: object, encoding: Encoding | None) -> bytes:
     )
 
 
-class DataQueueConsumer(MessageStream[tuple[str, Any]]):
+class DataQueueConsumer(BaseConsumer[tuple[str, Any]]):
     """Streams ``(topic, message)`` pairs from Kafka topics.
 
     The message is decoded with ``encoding``, or left as raw ``bytes`` without one. Offsets
@@ -206,7 +206,7 @@ class DataQueueConsumer(MessageStream[tuple[str, Any]]):
             dead_letter_topic=dead_letter_topic,
         )
 
-    def convert(self, record: Record) -> tuple[str, Any]:
+    def convert(self, record: FetchedRecord) -> tuple[str, Any]:
         """``(topic, value)`` for one record: decoded with ``encoding``, or the raw bytes."""
         if self.encoding is None:
             return record.topic, record.value

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from dq_sdk import Admin, DataQueueAdmin, KafkaError, UnsupportedByBrokerError
+from dq_sdk import Admin, BrokerError, DataQueueAdmin, UnsupportedByBrokerError
 from dq_sdk._transport import TransportName
 from dq_sdk.testing import BrokerEngine
 
@@ -101,7 +101,7 @@ async def test_unknown_topic_config_is_refused_by_kafka(
             [info] = await admin.describe_topics([topic])
             assert info.config == {"no.such.setting": "1"}
             return
-        with pytest.raises(KafkaError, match=rf"{topic}.*no\.such\.setting"):
+        with pytest.raises(BrokerError, match=rf"{topic}.*no\.such\.setting"):
             await admin.create_topics([topic], config={"no.such.setting": "1"})
         assert topic not in await admin.list_topics()
 

@@ -104,8 +104,8 @@ def test_broker_stopped_mid_session_gives_clear_errors() -> None:
 
 
 async def test_sending_to_a_partition_the_topic_lacks(dq_bootstrap: str, dq_topic: str) -> None:
-    from dq_sdk import KafkaError
+    from dq_sdk import BrokerError
 
     async with DataQueueProducer(dq_bootstrap, topic=dq_topic, encoding="utf-8") as producer:
-        with pytest.raises(KafkaError, match=r"has no partition 5 \(it has \[0\]\)"):
+        with pytest.raises(BrokerError, match=r"has no partition 5 \(it has \[0\]\)"):
             await producer.send("x", partition=5)

@@ -16,6 +16,7 @@ from dq_sdk import (
     MessageTooLargeError,
     Producer,
     Received,
+    TransportName,
 )
 from dq_sdk.schemas import PointingNumpyArray, StructuredArray
 
@@ -115,19 +116,26 @@ async def test_dead_letter_policy_keeps_raw_bytes_and_the_error(
 
 
 async def test_dead_letter_headers_name_source_and_error(
-    dq_bootstrap: str, dq_topic_factory: Callable[..., str]
+    dq_bootstrap: str, transport: TransportName, dq_topic_factory: Callable[..., str]
 ) -> None:
+    """The dead letter, sent by the consumer's transport, carries the raw bytes, the original
+    headers and where and why it failed."""
     topic, dead = dq_topic_factory(), dq_topic_factory()
     async with DataQueueProducer(dq_bootstrap, topic=topic) as raw:
         await raw.send(b"\xc1", headers={"trace": "abc"})
     async with Consumer(
-        PointingArray, dq_bootstrap, topics=[topic], on_error="dead_letter", dead_letter_topic=dead
+        PointingArray,
+        dq_bootstrap,
+        topics=[topic],
+        transport=transport,
+        on_error="dead_letter",
+        dead_letter_topic=dead,
     ) as consumer:
         with pytest.raises(TimeoutError):
             await consumer.receive(timeout_s=1.0)
-    from dq_sdk._transport import KafkaConsumerClient
+    from dq_sdk._transport import AiokafkaConsumerClient
 
-    client = KafkaConsumerClient(dq_bootstrap, auto_offset_reset="earliest")
+    client = AiokafkaConsumerClient(dq_bootstrap, auto_offset_reset="earliest")
     client.subscribe([dead])
     await client.start()
     try:
@@ -256,3 +264,109 @@ async def test_a_bad_chunked_message_is_dead_lettered_whole(
     async with DataQueueConsumer(dq_bootstrap, topics=[dead]) as dlq:
         _, letter = await dlq.receive(timeout_s=LIMIT_S)
     assert letter == garbage
+
+
+async def test_a_bad_chunked_message_in_a_batch_is_dead_lettered_whole(
+    dq_bootstrap: str, transport: TransportName, dq_topic_factory: Callable[..., str]
+) -> None:
+    """receive_batch dead-letters the reassembled message, as receive does, not its last
+    chunk; and the good message after it comes in the batch."""
+    topic, dead = dq_topic_factory(), dq_topic_factory()
+    garbage = bytes(range(256)) * 40  # 10 KiB that is no msgpack payload
+    async with DataQueueProducer(dq_bootstrap, topic=topic, chunk_size=4096) as producer:
+        await producer.send(garbage)
+    async with Producer(PointingArray, dq_bootstrap, topic=topic) as typed:
+        await typed.send(pointing(3, seed=7))
+    async with Consumer(
+        PointingArray,
+        dq_bootstrap,
+        topics=[topic],
+        transport=transport,
+        on_error="dead_letter",
+        dead_letter_topic=dead,
+    ) as consumer:
+        got: list[Received[PointingArray]] = []
+        while not got:
+            got = await consumer.receive_batch(timeout_s=LIMIT_S)
+        assert [int(r.value.array["last_scan_index"][0]) for r in got] == [7]
+        assert consumer.policy.dead_lettered == 1
+    async with DataQueueConsumer(dq_bootstrap, topics=[dead]) as dlq:
+        _, letter = await dlq.receive(timeout_s=LIMIT_S)
+    assert letter == garbage
+
+
+async def _garbage_then_good(bootstrap: str, topic: str, garbage: bytes, seeds: list[int]) -> None:
+    """``garbage`` in 256 KiB chunks (each under every limit), then good messages."""
+    async with DataQueueProducer(bootstrap, topic=topic, chunk_size=256 * 1024) as producer:
+        await producer.send(garbage)
+    async with Producer(PointingArray, bootstrap, topic=topic) as typed:
+        for seed in seeds:
+            await typed.send(pointing(3, seed=seed))
+
+
+# 1.5 MiB: reassembled, it is over the 1 MiB max_request_size of the dead-letter sender.
+TOO_LARGE_TO_DEAD_LETTER = bytes(range(256)) * 6 * 1024
+
+
+async def test_a_dead_letter_over_the_size_limit_is_raised_and_the_stream_goes_on(
+    dq_bootstrap: str, transport: TransportName, dq_topic_factory: Callable[..., str]
+) -> None:
+    """A dead letter goes the way of every send: over max_request_size it is a
+    MessageTooLargeError before anything is sent, raised to the application with the bad
+    message's place, and the consumer goes on after it."""
+    topic, dead = dq_topic_factory(), dq_topic_factory()
+    await _garbage_then_good(dq_bootstrap, topic, TOO_LARGE_TO_DEAD_LETTER, [1])
+    async with Consumer(
+        PointingArray,
+        dq_bootstrap,
+        topics=[topic],
+        transport=transport,
+        on_error="dead_letter",
+        dead_letter_topic=dead,
+    ) as consumer:
+        with pytest.raises(MessageTooLargeError) as caught:
+            await consumer.receive(timeout_s=LIMIT_S)
+        assert caught.value.topic == dead
+        assert "max_request_size" in str(caught.value)
+        [note] = caught.value.__notes__
+        # Its place is its last chunk's: 6 chunks of 256 KiB, offsets 0 to 5.
+        assert f"bad message at {topic}[0]@5 to {dead!r} failed" in note
+        assert "DecodeError" in note or "msgpack" in note
+        assert consumer.policy.dead_lettered == 0
+        after = await consumer.receive(timeout_s=LIMIT_S)
+        assert int(after.value.array["last_scan_index"][0]) == 1
+    async with DataQueueConsumer(dq_bootstrap, topics=[dead]) as dlq:
+        with pytest.raises(TimeoutError):  # refused before sending: nothing reached the topic
+            await dlq.receive(timeout_s=1.0)
+
+
+async def test_a_batch_hands_over_its_good_messages_before_a_failed_dead_letter(
+    dq_bootstrap: str, transport: TransportName, dq_topic_factory: Callable[..., str]
+) -> None:
+    """Good messages fetched before a dead letter that cannot be sent come in the batch; the
+    next call raises the MessageTooLargeError; the one after goes on after the bad message."""
+    topic, dead = dq_topic_factory(), dq_topic_factory()
+    async with Producer(PointingArray, dq_bootstrap, topic=topic) as typed:
+        await typed.send(pointing(3, seed=1))
+    await _garbage_then_good(dq_bootstrap, topic, TOO_LARGE_TO_DEAD_LETTER, [2])
+    async with Consumer(
+        PointingArray,
+        dq_bootstrap,
+        topics=[topic],
+        transport=transport,
+        on_error="dead_letter",
+        dead_letter_topic=dead,
+    ) as consumer:
+        seen: list[int] = []
+        failures: list[MessageTooLargeError] = []
+        for _ in range(20):  # bounded: 2 good messages and 1 failure are expected
+            try:
+                batch = await consumer.receive_batch(timeout_s=LIMIT_S)
+            except MessageTooLargeError as error:
+                failures.append(error)
+                continue
+            seen += [int(r.value.array["last_scan_index"][0]) for r in batch]
+            if 2 in seen:
+                break
+        assert seen == [1, 2]
+        assert len(failures) == 1 and failures[0].topic == dead

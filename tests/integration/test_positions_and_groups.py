@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dq_sdk import Admin, DataQueueConsumer, DataQueueProducer, KafkaError
+from dq_sdk import Admin, BrokerError, DataQueueConsumer, DataQueueProducer
 from dq_sdk._transport import TransportName
 
 
@@ -78,7 +78,7 @@ async def test_seek_checks_its_input(
             await consumer.seek((dq_topic, 0), -1)
         with pytest.raises(ValueError, match=r"\(topic, number\) pair"):
             await consumer.seek(dq_topic, 0)  # type: ignore[arg-type]
-        with pytest.raises(KafkaError, match=r"partition 3 .* not assigned"):
+        with pytest.raises(BrokerError, match=r"partition 3 .* not assigned"):
             await consumer.seek((dq_topic, 3), 0)
         with pytest.raises(ValueError, match="timezone-aware"):
             await consumer.seek_to_time(datetime(2026, 1, 1))

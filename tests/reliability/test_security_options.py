@@ -23,11 +23,11 @@ from _reliability_support import Seq
 
 from dq_sdk import (
     Admin,
+    BrokerError,
     BrokerUnavailableError,
     Consumer,
     DataQueueConsumer,
     DataQueueProducer,
-    KafkaError,
     Producer,
 )
 from dq_sdk.testing._broker import free_port, tansu_binary
@@ -81,13 +81,13 @@ async def test_sasl_settings_reach_the_broker_and_a_refused_login_is_clear(
     # With them, the SCRAM exchange happens and the broker refuses the user: every client
     # kind reports that as a dq-sdk error naming the broker, not a bare aiokafka exception.
     refused = f"{auth_broker}.*refused the SASL login"
-    with pytest.raises(KafkaError, match=refused):
+    with pytest.raises(BrokerError, match=refused):
         async with Producer(Seq, auth_broker, topic="t", connect_timeout_s=5, **SCRAM):
             pass
-    with pytest.raises(KafkaError, match=refused):
+    with pytest.raises(BrokerError, match=refused):
         async with Consumer(Seq, auth_broker, topics=["t"], connect_timeout_s=5, **SCRAM):
             pass
-    with pytest.raises(KafkaError, match=refused):
+    with pytest.raises(BrokerError, match=refused):
         async with Admin(auth_broker, connect_timeout_s=5, **SCRAM):
             pass
     assert time.monotonic() - started < 20
@@ -130,14 +130,14 @@ async def test_ssl_and_sasl_options_arrive_in_every_aiokafka_client() -> None:
             async with endpoint:
                 pass
     producers = {
-        "Producer": producer._publisher._client._producer,  # type: ignore[attr-defined]
+        "Producer": producer._sender._client._producer,  # type: ignore[attr-defined]
         # The dead-letter producer inherits the consumer's security settings.
-        "dead letters": dead_lettering.policy._dlq._producer,  # type: ignore[union-attr]
-        "DataQueueProducer": seed_producer._publisher._client._producer,  # type: ignore[attr-defined]
+        "dead letters": dead_lettering.policy._sender._client._producer,  # type: ignore[union-attr]
+        "DataQueueProducer": seed_producer._sender._client._producer,  # type: ignore[attr-defined]
     }
     consumers = {
-        "Consumer": consumer._subscriber._client._consumer,  # type: ignore[attr-defined]
-        "DataQueueConsumer": seed_consumer._subscriber._client._consumer,  # type: ignore[attr-defined]
+        "Consumer": consumer._fetcher._client._consumer,  # type: ignore[attr-defined]
+        "DataQueueConsumer": seed_consumer._fetcher._client._consumer,  # type: ignore[attr-defined]
     }
     for name, kafka in producers.items():
         assert _security(kafka.client) == options, name

@@ -6,15 +6,15 @@ import pytest
 
 from dq_sdk import IncompleteMessageError
 from dq_sdk._chunking import Reassembler, chunk_headers, split
-from dq_sdk._transport import Record
+from dq_sdk._transport import FetchedRecord
 
 
 def chunk_records(
     payload: bytes, size: int, set_id: str = "s", first_offset: int = 0
-) -> list[Record]:
+) -> list[FetchedRecord]:
     pieces = split(payload, size)
     return [
-        Record(
+        FetchedRecord(
             "t",
             0,
             first_offset + i,
@@ -58,7 +58,7 @@ def test_pending_set_holds_back_the_commit_offset() -> None:
 
 
 def test_plain_records_pass_through() -> None:
-    record = Record("t", 0, 1, 0, None, b"plain", ())
+    record = FetchedRecord("t", 0, 1, 0, None, b"plain", ())
     assert Reassembler().add(record) is record
 
 

@@ -79,3 +79,16 @@ def test_every_error_is_a_dq_error() -> None:
 
 # That the generated API reference has every name of every public module's __all__ (and
 # nothing private) is checked on the built site: tests/docs/test_reference.py.
+
+
+def test_kafka_error_is_a_deprecated_alias_of_broker_error() -> None:
+    """Code written for the old name (the SKA document's examples) keeps catching the same
+    errors, and is told the new name."""
+    with pytest.warns(DeprecationWarning, match=r"dq_sdk\.KafkaError is deprecated.*BrokerError"):
+        alias = dq_sdk.KafkaError
+    assert alias is dq_sdk.BrokerError
+    assert "KafkaError" not in dq_sdk.__all__
+    with pytest.raises(alias):
+        raise dq_sdk.BrokerUnavailableError("no broker")
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchError'"):
+        dq_sdk.NoSuchError  # noqa: B018

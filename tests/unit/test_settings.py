@@ -128,8 +128,8 @@ def test_signatures_show_every_option_with_its_default() -> None:
 
 def test_options_are_mapped_once_per_transport() -> None:
     aiokafka = Producer(PointingNumpyArray, NOWHERE, linger_ms=7, client_options={"x": 1})
-    assert aiokafka._publisher._client._options["linger_ms"] == 7  # type: ignore[attr-defined]
-    assert aiokafka._publisher._client._options["x"] == 1  # type: ignore[attr-defined]
+    assert aiokafka._sender._client._options["linger_ms"] == 7  # type: ignore[attr-defined]
+    assert aiokafka._sender._client._options["x"] == 1  # type: ignore[attr-defined]
     confluent = Producer(
         PointingNumpyArray,
         NOWHERE,
@@ -137,7 +137,7 @@ def test_options_are_mapped_once_per_transport() -> None:
         linger_ms=7,
         client_options={"queue.buffering.max.kbytes": 1024},
     )
-    config = confluent._publisher._client._config  # type: ignore[attr-defined]
+    config = confluent._sender._client._config  # type: ignore[attr-defined]
     assert config["linger.ms"] == 7
     assert config["queue.buffering.max.kbytes"] == 1024
     consumer = Consumer(PointingNumpyArray, NOWHERE, auto_offset_reset="none")
@@ -211,7 +211,7 @@ def test_a_kafka_url_topic_is_the_default_topic() -> None:
     assert producer.topic == "pointing_offset"
     assert Producer(PointingNumpyArray, "kafka://h:1/p", topic="q").topic == "q"  # explicit wins
     consumer = Consumer(PointingNumpyArray, "kafka://h:1/pointing_offset")
-    assert consumer._subscriber._client._pending_topics == ["pointing_offset"]  # type: ignore[attr-defined]
+    assert consumer._fetcher._client._pending_topics == ["pointing_offset"]  # type: ignore[attr-defined]
 
 
 # --- topics -----------------------------------------------------------------------------------
@@ -219,9 +219,9 @@ def test_a_kafka_url_topic_is_the_default_topic() -> None:
 
 def test_a_str_topics_argument_is_one_topic() -> None:
     consumer = DataQueueConsumer(NOWHERE, topics="pointing_offset")
-    assert consumer._subscriber._client._pending_topics == ["pointing_offset"]  # type: ignore[attr-defined]
+    assert consumer._fetcher._client._pending_topics == ["pointing_offset"]  # type: ignore[attr-defined]
     consumer.update_topics("metrics")
-    assert consumer._subscriber._client._pending_topics == ["metrics"]  # type: ignore[attr-defined]
+    assert consumer._fetcher._client._pending_topics == ["metrics"]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import subprocess
+import sys
+import textwrap
 import time
 from collections.abc import Callable
 from typing import Any, cast
@@ -15,24 +18,21 @@ from confluent_kafka import KafkaError as LibKafkaError
 from confluent_kafka import KafkaException
 
 from dq_sdk import (
+    BrokerError,
     BrokerUnavailableError,
     Consumer,
     DataQueueConsumer,
     DataQueueProducer,
-    KafkaError,
     Producer,
 )
-from dq_sdk._transport._confluent_common import (
+from dq_sdk._transport.confluent._common import (
     LIBRDKAFKA_LOG,
     consumer_config,
     dq_error,
     producer_config,
 )
-from dq_sdk._transport._confluent_producer import (
-    ConfluentConsumerClient,
-    ConfluentProducerClient,
-    ConfluentRecordMetadata,
-)
+from dq_sdk._transport.confluent.consumer import ConfluentConsumerClient
+from dq_sdk._transport.confluent.producer import ConfluentProducerClient, ConfluentRecordMetadata
 from dq_sdk.schemas import PointingNumpyArray
 from dq_sdk.testing._broker import free_port
 
@@ -132,10 +132,10 @@ def test_choosing_the_transport_connects_nothing_until_started() -> None:
     seed_producer = DataQueueProducer(NOWHERE, transport="confluent", linger_ms=5)
     seed_consumer = DataQueueConsumer(NOWHERE, topics=["t"], transport="confluent")
     clients = [
-        producer._publisher._client,
-        seed_producer._publisher._client,
-        consumer._subscriber._client,
-        seed_consumer._subscriber._client,
+        producer._sender._client,
+        seed_producer._sender._client,
+        consumer._fetcher._client,
+        seed_consumer._fetcher._client,
     ]
     assert [type(c) for c in clients] == [
         ConfluentProducerClient,
@@ -156,7 +156,7 @@ def test_librdkafka_errors_become_dq_sdk_errors_with_the_address() -> None:
     timed_out = dq_error(LibKafkaError(LibKafkaError._MSG_TIMED_OUT), "delivering", "h:1")
     assert isinstance(timed_out, BrokerUnavailableError) and "'h:1'" in str(timed_out)
     other = dq_error(LibKafkaError(LibKafkaError.TOPIC_AUTHORIZATION_FAILED), "sending", "h:1")
-    assert type(other) is KafkaError and "'h:1'" in str(other)
+    assert type(other) is BrokerError and "'h:1'" in str(other)
 
 
 async def test_starting_against_a_dead_address_fails_in_bounded_time() -> None:
@@ -258,7 +258,7 @@ async def test_a_batch_fails_with_the_first_failure_in_input_order() -> None:
         [2, 1, 0],
         {2: confluent_kafka.KafkaError._MSG_TIMED_OUT, 1: confluent_kafka.KafkaError._TRANSPORT},
     )
-    with pytest.raises(KafkaError, match="delivering to topic 't'") as caught:
+    with pytest.raises(BrokerError, match="delivering to topic 't'") as caught:
         await batch
     assert "timed out" not in str(caught.value)  # message 1's transport error, not 2's timeout
 
@@ -275,8 +275,42 @@ async def test_a_full_local_queue_is_waited_out_and_order_kept() -> None:
 async def test_a_batch_refused_part_way_raises_and_its_queued_reports_settle_nothing() -> None:
     fake = FakeProducer(fail_at=1)
     client = client_with(fake)
-    with pytest.raises(KafkaError, match="sending to topic 't'"):
+    with pytest.raises(BrokerError, match="sending to topic 't'"):
         await client.enqueue_many("t", [b"a", b"b", b"c"])
     assert len(fake.queued) == 1
     deliver(client, fake, [0], {})  # the report of the one queued message: nothing to resolve
     assert not client._reports
+
+
+WITHOUT_CONFLUENT = textwrap.dedent(
+    """
+    import sys
+    sys.modules["confluent_kafka"] = None  # as if the extra were not installed
+    import dq_sdk
+    from dq_sdk import Admin, Consumer, MissingDependencyError, Producer
+    from dq_sdk.schemas import PointingNumpyArray
+    assert not [m for m in sys.modules if m.startswith("dq_sdk._transport.confluent")]
+    for make in (
+        lambda: Producer(PointingNumpyArray, "127.0.0.1:9", transport="confluent"),
+        lambda: Consumer(PointingNumpyArray, "127.0.0.1:9", transport="confluent"),
+        lambda: Admin("127.0.0.1:9", transport="confluent"),
+    ):
+        try:
+            make()
+        except MissingDependencyError as error:
+            print(error)
+        else:
+            raise SystemExit("no MissingDependencyError")
+    """
+)
+
+
+def test_without_the_extra_every_confluent_client_names_it() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_CONFLUENT], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3, done.stdout
+    for line in lines:
+        assert "confluent-kafka" in line and "dq-sdk[confluent]" in line, line

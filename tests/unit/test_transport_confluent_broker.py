@@ -15,10 +15,10 @@ import pytest
 
 from dq_sdk import (
     Admin,
+    BrokerError,
     Consumer,
     DataQueueConsumer,
     DataQueueProducer,
-    KafkaError,
     MessageTooLargeError,
     Producer,
 )
@@ -56,7 +56,7 @@ async def test_a_missing_partition_is_a_clear_error(
     topic = dq_topic_factory(partitions=2)
     async with DataQueueProducer(dq_bootstrap, topic=topic, transport="confluent") as producer:
         assert (await producer.send(b"ok", partition=1)).partition == 1
-        with pytest.raises(KafkaError, match=r"has no partition 5 \(it has \[0, 1\]\)") as caught:
+        with pytest.raises(BrokerError, match=r"has no partition 5 \(it has \[0, 1\]\)") as caught:
             await producer.send(b"lost", partition=5)
     assert (caught.value.topic, caught.value.partition) == (topic, 5)
 
@@ -125,7 +125,7 @@ async def test_a_batch_whose_deliveries_fail_raises_one_error_naming_the_topic()
             assert len(await producer.send_batch([row("SKA001")])) == 1
             broker.stop()
             started = time.monotonic()
-            with pytest.raises(KafkaError, match="delivering to topic 'doomed'") as caught:
+            with pytest.raises(BrokerError, match="delivering to topic 'doomed'") as caught:
                 async with asyncio.timeout(LIMIT_S):
                     await producer.send_batch([row(f"SKA{i:03d}") for i in range(500)])
             assert caught.value.topic == "doomed"

@@ -11,7 +11,7 @@ import pytest
 
 from dq_sdk import Encoding, WireMessage
 from dq_sdk._headers import model_headers
-from dq_sdk._transport import Record
+from dq_sdk._transport import FetchedRecord
 from dq_sdk.codecs import encode
 from dq_sdk.demo import amplitude_metric, pointing_offsets, spectrum_metric
 from dq_sdk.schemas import (
@@ -33,17 +33,17 @@ PointingArray = StructuredArray[PointingNumpyArray]
 
 def record(
     value: bytes, headers: tuple[tuple[str, bytes], ...] = (), offset: int = 0, topic: str = "t"
-) -> Record:
-    return Record(topic, 0, offset, 1_700_000_000_000 + offset, None, value, headers)
+) -> FetchedRecord:
+    return FetchedRecord(topic, 0, offset, 1_700_000_000_000 + offset, None, value, headers)
 
 
-def typed(message: WireMessage, offset: int = 0) -> Record:
+def typed(message: WireMessage, offset: int = 0) -> FetchedRecord:
     model = type(message)
     payload = encode(message.to_wire(), model.encoding)
     return record(payload, model_headers(model.encoding, model), offset)
 
 
-def plain(value: Any, encoding: Encoding) -> Record:
+def plain(value: Any, encoding: Encoding) -> FetchedRecord:
     return record(encode(value, encoding), (("dq-encoding", encoding.value.encode()),))
 
 

@@ -1,46 +1,49 @@
 """Transports: the only place that imports a Kafka client library.
 
 Producers and consumers are written against the :class:`ProducerClient` /
-:class:`ConsumerClient` protocols; ``transport="aiokafka"`` (default) or ``"confluent"``
-(librdkafka, the ``confluent`` extra) picks the implementation.
+:class:`ConsumerClient` protocols (:mod:`._base`, with what else both transports share);
+``transport="aiokafka"`` (default, :mod:`.aiokafka`) or ``"confluent"`` (librdkafka, the
+``confluent`` extra, :mod:`.confluent`) picks the implementation. The two subpackages have the
+same modules (``producer``, ``consumer``, ``admin``, ``offsets``, ``_common``) and never import
+each other; the confluent one is imported only when asked for.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._aiokafka import KafkaConsumerClient, KafkaProducerClient, estimate_wire_size
-from ._aiokafka_admin import KafkaAdminClient
 from ._base import (
     DEFAULT_CONNECT_TIMEOUT_S,
     AdminClient,
     ConsumerClient,
+    FetchedRecord,
     GroupInfo,
     GroupMember,
     Headers,
     Partition,
     ProducerClient,
     RebalanceListener,
-    Record,
     RecordMetadata,
     TopicInfo,
     TransportName,
 )
+from ._sizes import estimate_wire_size
+from .aiokafka import AiokafkaAdminClient, AiokafkaConsumerClient, AiokafkaProducerClient
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT_S",
     "AdminClient",
+    "AiokafkaAdminClient",
+    "AiokafkaConsumerClient",
+    "AiokafkaProducerClient",
     "ConsumerClient",
+    "FetchedRecord",
     "GroupInfo",
     "GroupMember",
     "Headers",
-    "KafkaAdminClient",
-    "KafkaConsumerClient",
-    "KafkaProducerClient",
     "Partition",
     "ProducerClient",
     "RebalanceListener",
-    "Record",
     "RecordMetadata",
     "TopicInfo",
     "TransportName",
@@ -51,36 +54,39 @@ __all__ = [
 ]
 
 
+def _unknown(transport: object) -> ValueError:
+    return ValueError(f"transport must be 'aiokafka' or 'confluent', not {transport!r}")
+
+
 def producer_client(bootstrap: str, transport: TransportName, **options: Any) -> ProducerClient:
     """A producer client of the chosen transport."""
     if transport == "aiokafka":
-        return KafkaProducerClient(bootstrap, **options)
+        return AiokafkaProducerClient(bootstrap, **options)
     if transport == "confluent":
-        from ._confluent_producer import ConfluentProducerClient
+        # Imported here: without the ``confluent`` extra it raises MissingDependencyError.
+        from .confluent import ConfluentProducerClient
 
         return ConfluentProducerClient(bootstrap, **options)
-    raise ValueError(f"transport must be 'aiokafka' or 'confluent', not {transport!r}")
+    raise _unknown(transport)
 
 
 def consumer_client(bootstrap: str, transport: TransportName, **options: Any) -> ConsumerClient:
     """A consumer client of the chosen transport."""
     if transport == "aiokafka":
-        return KafkaConsumerClient(bootstrap, **options)
+        return AiokafkaConsumerClient(bootstrap, **options)
     if transport == "confluent":
-        from ._confluent_producer import ConfluentConsumerClient
+        from .confluent import ConfluentConsumerClient
 
         return ConfluentConsumerClient(bootstrap, **options)
-    raise ValueError(f"transport must be 'aiokafka' or 'confluent', not {transport!r}")
+    raise _unknown(transport)
 
 
 def admin_client(bootstrap: str, transport: TransportName, **options: Any) -> AdminClient:
     """An admin client of the chosen transport."""
     if transport == "aiokafka":
-        return KafkaAdminClient(bootstrap, **options)
+        return AiokafkaAdminClient(bootstrap, **options)
     if transport == "confluent":
-        # Imported first: without the ``confluent`` extra it raises MissingDependencyError.
-        from . import _confluent_producer  # noqa: F401
-        from ._confluent_admin import ConfluentAdminClient
+        from .confluent import ConfluentAdminClient
 
         return ConfluentAdminClient(bootstrap, **options)
-    raise ValueError(f"transport must be 'aiokafka' or 'confluent', not {transport!r}")
+    raise _unknown(transport)

@@ -1,5 +1,6 @@
 """What every transport shares: the shapes of records and results, the client protocols the
-producers and consumers are written against, and option handling. No Kafka library here."""
+producers and consumers are written against, and option handling. No Kafka library here
+(message sizes, which need the record format's arithmetic, are in :mod:`._sizes`)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ __all__ = [
     "ConsumerClient",
     "GroupInfo",
     "GroupMember",
-    "Partition",
+    "FetchedRecord",
     "Headers",
+    "Partition",
     "ProducerClient",
-    "Record",
     "RebalanceListener",
     "RecordMetadata",
     "TopicInfo",
@@ -44,7 +45,9 @@ Partition = tuple[str, int]
 
 
 class RecordMetadata(Protocol):
-    """What a successful send returns (aiokafka's ``RecordMetadata``, a named tuple)."""
+    """What a successful send returns: where the message went. Either transport's is a named
+    tuple with these fields (aiokafka's own ``RecordMetadata``, or the confluent transport's
+    copy of it)."""
 
     @property
     def topic(self) -> str: ...
@@ -57,8 +60,9 @@ class RecordMetadata(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Record:
-    """One message as fetched from Kafka, before decoding."""
+class FetchedRecord:
+    """One message as fetched from Kafka, before decoding (not to be confused with
+    :class:`dq_sdk._models._base.Record`, the base of the generated pydantic models)."""
 
     topic: str
     partition: int
@@ -243,7 +247,9 @@ class ConsumerClient(Protocol):
     def subscribe(self, topics: Iterable[str]) -> None: ...
     def assign(self, partitions: Iterable[tuple[str, int]]) -> None: ...
     def has_topics(self) -> bool: ...
-    async def fetch(self, timeout_ms: int, max_records: int | None = None) -> list[Record]: ...
+    async def fetch(
+        self, timeout_ms: int, max_records: int | None = None
+    ) -> list[FetchedRecord]: ...
     async def commit(self, offsets: Mapping[tuple[str, int], int] | None = None) -> None: ...
     def assignment(self) -> list[tuple[str, int]]: ...
     def highwater(self, topic: str, partition: int) -> int | None:

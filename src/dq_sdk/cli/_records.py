@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import _headers
-from .._consumer import MessageStream
+from .._base_consumer import BaseConsumer
 from .._exceptions import DQError
 from .._message import WireMessage
 from .._settings import consumer_parts
-from .._transport import Record
+from .._transport import FetchedRecord
 from ..codecs import Encoding, decode
 from ._common import Connection
 from ._models import model_for_schema, wire_model
@@ -21,7 +21,7 @@ from ._models import model_for_schema, wire_model
 __all__ = ["Decoded", "RecordStream", "decode_record", "high_watermarks"]
 
 
-class RecordStream(MessageStream[Record]):
+class RecordStream(BaseConsumer[FetchedRecord]):
     """Whole records, undecoded: the commands decode them themselves, message by message."""
 
     def __init__(
@@ -44,7 +44,7 @@ class RecordStream(MessageStream[Record]):
             dead_letter_topic=None,
         )
 
-    def convert(self, record: Record) -> Record:
+    def convert(self, record: FetchedRecord) -> FetchedRecord:
         return record
 
 
@@ -71,7 +71,7 @@ class Decoded:
 
 
 def decode_record(
-    record: Record, encoding: Encoding | None, model: type[WireMessage] | None
+    record: FetchedRecord, encoding: Encoding | None, model: type[WireMessage] | None
 ) -> Decoded:
     """Decode by ``model``, else ``encoding``, else the record's own headers."""
     if model is not None:
@@ -94,7 +94,7 @@ def decode_record(
         return Decoded(record.value, None, None, f"does not decode as {encoding.value}: {exc}")
 
 
-def _as_model(record: Record, model: type[WireMessage], name: str) -> Decoded:
+def _as_model(record: FetchedRecord, model: type[WireMessage], name: str) -> Decoded:
     try:
         value = decode(record.value, model.encoding)
     except DQError as exc:

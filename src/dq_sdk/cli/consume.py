@@ -17,7 +17,7 @@ from rich.text import Text
 from .._admin import Admin
 from .._exceptions import DQError
 from .._message import WireMessage
-from .._transport import Record
+from .._transport import FetchedRecord
 from ..codecs import Encoding
 from ._common import (
     BootstrapOption,
@@ -159,7 +159,7 @@ class _Printer:
         self.errors = err_console()
         self.bad = 0
 
-    def show(self, record: Record) -> None:
+    def show(self, record: FetchedRecord) -> None:
         if self.output is OutputFormat.raw:
             sys.stdout.buffer.write(record.value + self.delimiter)
             sys.stdout.buffer.flush()
@@ -187,7 +187,7 @@ class _Printer:
         self.console.file.flush()
 
 
-def _json_object(record: Record, decoded: Decoded) -> dict[str, object]:
+def _json_object(record: FetchedRecord, decoded: Decoded) -> dict[str, object]:
     key: str | None = None
     obj: dict[str, object] = {
         "topic": record.topic,

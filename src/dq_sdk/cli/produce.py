@@ -25,7 +25,8 @@ from .._models._base import issues_from_pydantic
 from .._models._dataset import DatasetMessage
 from .._models._structured import StructuredRow
 from .._models._xarray_layout import require_xarray
-from .._producer import Publisher
+from .._sender import PayloadSender
+from .._settings import ProducerSettings, connection_from
 from .._transport import RecordMetadata
 from ..codecs import Encoding, encode
 from ._common import (
@@ -303,8 +304,9 @@ async def _send(
     """Send every good value; report bad ones on stderr. Returns (sent, bytes, bad)."""
     sent = size = bad = 0
     pending: list[asyncio.Future[RecordMetadata]] = []
-    publisher = Publisher(bootstrap, **options)
-    await publisher.start()
+    # The path of every library producer: typed settings (checked, with dq-sdk's defaults).
+    sender = PayloadSender.from_settings(connection_from(bootstrap, options), ProducerSettings())
+    await sender.start()
     try:
         async for number, value in values:
             if isinstance(value, LineError):
@@ -317,19 +319,19 @@ async def _send(
                 bad += 1
                 print(f"dq-sdk produce: line {number}: {exc}", file=sys.stderr, flush=True)
                 continue
-            future = await publisher.enqueue(
+            future = await sender.enqueue(
                 topic, payload, key=key, headers=headers, partition=partition, timestamp_ms=None
             )
             pending.append(future)
             size += len(payload)
             if len(pending) >= _IN_FLIGHT:
                 for done in pending:
-                    await publisher.delivered(done, topic)
+                    await sender.delivered(done, topic)
                 sent += len(pending)
                 pending = []
         for done in pending:
-            await publisher.delivered(done, topic)
+            await sender.delivered(done, topic)
         sent += len(pending)
     finally:
-        await publisher.stop()
+        await sender.stop()
     return sent, size, bad

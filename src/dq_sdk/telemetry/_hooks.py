@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from .._message import WireMessage
-    from .._transport import Record, RecordMetadata
+    from .._transport import FetchedRecord, RecordMetadata
 
 __all__ = [
     "ConsumerHooks",
@@ -57,17 +57,17 @@ class ConsumerHooks(Protocol):
     def next_requested(self) -> None:
         """The application asks for the next message: it is done with the one in hand."""
 
-    def handed_over(self, record: Record) -> None:
+    def handed_over(self, record: FetchedRecord) -> None:
         """A good message goes to the application now."""
 
-    def handed_over_batch(self, records: Sequence[Record]) -> None:
+    def handed_over_batch(self, records: Sequence[FetchedRecord]) -> None:
         """Good messages go to the application now, as one batch."""
 
     def rejected(
         self,
         topic: str | None,
         partition: int | None,
-        record: Record | None,
+        record: FetchedRecord | None,
         error: BaseException,
         action: str,
     ) -> None:

@@ -12,7 +12,7 @@ from opentelemetry.metrics import Observation
 from opentelemetry.trace import Link, Span, SpanKind
 
 from .._message import WireMessage
-from .._transport import Record
+from .._transport import FetchedRecord
 from . import _names as n
 from ._hooks import Highwater
 from ._metrics import Tallies
@@ -103,7 +103,7 @@ class ConsumerTelemetry:
             otel_context.detach(token)
         span.end()
 
-    def handed_over(self, record: Record) -> None:
+    def handed_over(self, record: FetchedRecord) -> None:
         key = (record.topic, record.partition)
         self._positions[key] = record.offset + 1
         tally = self._consumed[key]
@@ -125,7 +125,7 @@ class ConsumerTelemetry:
         token = otel_context.attach(trace.set_span_in_context(span, parent))
         self._open = (span, token, current_task())
 
-    def handed_over_batch(self, records: Sequence[Record]) -> None:
+    def handed_over_batch(self, records: Sequence[FetchedRecord]) -> None:
         positions, tallies = self._positions, self._consumed
         for record in records:
             key = (record.topic, record.partition)
@@ -170,7 +170,7 @@ class ConsumerTelemetry:
         self,
         topic: str | None,
         partition: int | None,
-        record: Record | None,
+        record: FetchedRecord | None,
         error: BaseException,
         action: str,
     ) -> None:

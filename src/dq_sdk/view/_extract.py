@@ -22,7 +22,7 @@ from .. import _headers
 from .._consumer import check_announced_model
 from .._exceptions import DQError
 from .._message import WireMessage
-from .._transport import Record
+from .._transport import FetchedRecord
 from ..codecs import Encoding, decode
 from ..schemas import (
     AmplitudeItem,
@@ -83,7 +83,7 @@ class MessageView:
     model: str = ""
 
 
-def view_of(record: Record) -> MessageView:
+def view_of(record: FetchedRecord) -> MessageView:
     """Decode ``record`` and describe it; a message that fails becomes an ``"error"`` view."""
     try:
         value, model = _decode(record)
@@ -99,7 +99,7 @@ def view_of(record: Record) -> MessageView:
         return MessageView("error", text, {"kind": "error", "text": text})
 
 
-def _decode(record: Record) -> tuple[object, str]:
+def _decode(record: FetchedRecord) -> tuple[object, str]:
     headers = record.headers
     schema_id = _headers.header_value(headers, _headers.SCHEMA_ID)
     model = KNOWN_MODELS.get(schema_id) if schema_id else None

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._admin import Admin
-from .._consumer import MessageStream
+from .._base_consumer import BaseConsumer
 from .._exceptions import DQError
 from .._settings import consumer_parts
-from .._transport import KafkaConsumerClient, Record
+from .._transport import AiokafkaConsumerClient, FetchedRecord
 from ._lag import committed_offsets
 from ._state import Board
 
@@ -33,7 +33,7 @@ RETRY_S = 3.0
 FETCH_WAIT_MS = 50
 
 
-class RecordFeed(MessageStream[Record]):
+class RecordFeed(BaseConsumer[FetchedRecord]):
     """dq-sdk's receiving core (bounded waits, chunked messages made whole) handing out
     records undecoded: the view decodes each by its own headers, whatever its model."""
 
@@ -52,14 +52,14 @@ class RecordFeed(MessageStream[Record]):
             dead_letter_topic=None,
         )
 
-    def convert(self, record: Record) -> Record:
+    def convert(self, record: FetchedRecord) -> FetchedRecord:
         return record
 
-    def _kafka(self) -> KafkaConsumerClient:
+    def _kafka(self) -> AiokafkaConsumerClient:
         # The view reads with aiokafka: it needs seeking and the fetch high-water mark,
         # which the transport protocol does not (yet) carry.
-        client = self._subscriber._client
-        if not isinstance(client, KafkaConsumerClient):
+        client = self._fetcher._client
+        if not isinstance(client, AiokafkaConsumerClient):
             raise TypeError(f"the view needs the aiokafka transport, not {type(client)}")
         return client
 

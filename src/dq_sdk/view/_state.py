@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _headers
-from .._transport import Record
+from .._transport import FetchedRecord
 from ._decimate import RateLimit
 from ._extract import KNOWN_MODELS, view_of
 
@@ -81,7 +81,7 @@ class TopicState:
         self._live_since_ms = int(time.time() * 1000) - 2000
         self._limit = RateLimit(DECODES_PER_S, DECODES_PER_S, clock)
         self._rates = _Rates()
-        self.pending: Record | None = None
+        self.pending: FetchedRecord | None = None
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
         self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY)
         self.seq = 0  # one per decoded message
@@ -101,7 +101,7 @@ class TopicState:
 
     # --- in ---------------------------------------------------------------------------
 
-    def ingest(self, record: Record) -> None:
+    def ingest(self, record: FetchedRecord) -> None:
         """Count and list ``record``; decode it now if the rate allows, else keep it waiting."""
         now = self._clock()
         size = len(record.value) + len(record.key or b"")
@@ -215,7 +215,7 @@ async def _changed(owner: TopicState | Board, seen: int, timeout_s: float) -> No
         pass
 
 
-def _line(record: Record) -> dict[str, Any]:
+def _line(record: FetchedRecord) -> dict[str, Any]:
     return {
         "partition": record.partition,
         "offset": record.offset,
@@ -253,7 +253,7 @@ class Board:
                 state.partitions = count
         self.notify()
 
-    def ingest(self, record: Record) -> None:
+    def ingest(self, record: FetchedRecord) -> None:
         state = self.topics.get(record.topic)
         if state is not None:
             state.ingest(record)

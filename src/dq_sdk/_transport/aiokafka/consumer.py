@@ -1,58 +1,37 @@
-"""The aiokafka transport: the only module, with its admin twin, that imports aiokafka.
+"""The aiokafka consumer behind dq-sdk's consumer protocol (``transport="aiokafka"``, the default).
 
-aiokafka ships no type information, so everything above talks to the small typed wrappers
-here; aiokafka errors become dq-sdk errors with the address or topic they concern. The
-aiokafka objects are built when a client starts, not before: aiokafka binds a client to the
-event loop running when it is built, and dq-sdk endpoints may be created outside async code.
+aiokafka rebalances in the background and awaits the listener's callbacks; the client hands
+them to its owner's :class:`~dq_sdk._transport.RebalanceListener`. The aiokafka consumer is
+built when the client starts, not before: aiokafka binds a client to the event loop running
+when it is built.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
-import random
 import time
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
 import aiokafka
 import aiokafka.errors as kafka_errors
-from aiokafka.partitioner import DefaultPartitioner
-from aiokafka.record.default_records import DefaultRecordBatchBuilder
-from aiokafka.structs import RecordMetadata as AIOKafkaRecordMetadata
 from aiokafka.structs import TopicPartition
 
-from .._exceptions import (
-    BrokerUnavailableError,
-    CommitFailedError,
-    DQError,
-    KafkaError,
-    UnsupportedByBrokerError,
-)
-from ._base import (
-    Headers,
+from ..._exceptions import BrokerError, CommitFailedError, DQError
+from .._base import (
+    FetchedRecord,
     Partition,
     RebalanceListener,
-    Record,
-    RecordMetadata,
     listed,
     split_options,
     uses_sasl,
-    when_all,
 )
+from ._common import guarded, start_client
 
-__all__ = [
-    "KafkaConsumerClient",
-    "KafkaProducerClient",
-    "estimate_wire_size",
-    "group_join_timeout",
-    "guarded",
-    "start_client",
-]
+__all__ = ["AiokafkaConsumerClient", "group_join_timeout"]
 
-_T = TypeVar("_T")
 log = logging.getLogger("dq_sdk.consumer")
 
 # What aiokafka raises when a commit comes too late for a rebalance: the generation moved on,
@@ -83,314 +62,7 @@ def group_join_timeout(options: Mapping[str, Any], connect_timeout_s: float) -> 
     return (session_ms + rebalance_ms) / 1000 + connect_timeout_s
 
 
-async def guarded(
-    action: Awaitable[_T],
-    what: str,
-    *,
-    bootstrap: str,
-    timeout_s: float | None = None,
-    sasl: bool = False,
-) -> _T:
-    """Await an aiokafka call, turning its errors and overlong waits into dq-sdk errors."""
-    try:
-        if timeout_s is None:
-            # Every send and delivery comes here without a deadline: skip asyncio.timeout,
-            # whose set-up cost more per message than aiokafka's own bookkeeping.
-            return await action
-        async with asyncio.timeout(timeout_s):
-            return await action
-    except TimeoutError as exc:
-        raise BrokerUnavailableError(
-            f"{what}: no Kafka broker answered at {bootstrap!r} within {timeout_s:g} s"
-        ) from exc
-    except kafka_errors.KafkaConnectionError as exc:
-        raise BrokerUnavailableError(
-            f"{what}: cannot connect to a Kafka broker at {bootstrap!r} ({exc})"
-        ) from exc
-    except kafka_errors.IncompatibleBrokerVersion as exc:
-        raise UnsupportedByBrokerError(
-            f"{what}: the broker at {bootstrap!r} does not support this request ({exc})"
-        ) from exc
-    except kafka_errors.KafkaError as exc:
-        raise KafkaError(f"{what} failed against {bootstrap!r}: {exc}") from exc
-    except (KeyError, ValueError) as exc:
-        if not sasl:
-            raise
-        # aiokafka's SCRAM client fails this way when a broker refuses the login with an
-        # RFC 5802 error ("e=unknown-user", as tansu does) rather than a Kafka error code.
-        raise KafkaError(
-            f"{what}: the broker at {bootstrap!r} refused the SASL login "
-            f"({type(exc).__name__}: {exc}); check sasl_mechanism and the credentials"
-        ) from exc
-
-
-def estimate_wire_size(value: bytes, key: bytes | None, headers: Headers | None) -> int:
-    """The size aiokafka compares with ``max_request_size`` for one message.
-
-    Shared by both transports (it is over librdkafka's own estimate), so a message is refused
-    alike whichever transport sends it.
-    """
-    return int(DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, list(headers or ())))
-
-
-class _Starting(Protocol):
-    bootstrap: str
-    connect_timeout_s: float
-    _sasl: bool
-
-
-async def start_client(
-    start: Callable[[], Awaitable[object]],
-    close: Callable[[], Awaitable[object]],
-    what: str,
-    client: _Starting,
-) -> None:
-    """Start an aiokafka client within the connect timeout; close it again if that fails
-    (aiokafka leaves half-open connections behind when start fails)."""
-    try:
-        await guarded(
-            start(),
-            f"starting {what}",
-            bootstrap=client.bootstrap,
-            timeout_s=client.connect_timeout_s,
-            sasl=client._sasl,
-        )
-    except DQError:
-        with contextlib.suppress(Exception):
-            await close()
-        raise
-
-
-#: dq-sdk's default ``max_batch_size`` (aiokafka's is 16 KiB): librdkafka's default
-#: ``batch.size``, so both transports batch alike, and under Kafka's default
-#: ``message.max.bytes`` (1,048,588). aiokafka has one request in flight per broker with one
-#: batch per partition in it, so 16 KiB batches hold small messages to a round trip per
-#: 16 KiB (27 pointing rows): raw aiokafka's own send() loop managed 1.6x fewer rows per
-#: second, and 4,000 concurrent sends 22x fewer (docs/performance.md).
-DEFAULT_MAX_BATCH_SIZE = 1_000_000
-#: aiokafka's ``max_request_size``; the confluent transport uses it too, so that both refuse
-#: the same messages.
-DEFAULT_MAX_REQUEST_SIZE = 1_048_576
-
-
-def producer_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """aiokafka producer options with dq-sdk's defaults where they differ from aiokafka's:
-    ``max_batch_size`` is :data:`DEFAULT_MAX_BATCH_SIZE`, but never over
-    ``max_request_size`` (a batch must fit in a request)."""
-    merged = dict(options)
-    limit = int(merged.get("max_request_size", DEFAULT_MAX_REQUEST_SIZE))
-    merged.setdefault("max_batch_size", min(DEFAULT_MAX_BATCH_SIZE, limit))
-    return merged
-
-
-class KafkaProducerClient:
-    """A started-on-demand aiokafka producer with typed calls."""
-
-    def __init__(self, bootstrap: str, **options: Any) -> None:
-        self.bootstrap = bootstrap
-        self.connect_timeout_s, kafka_options = split_options(options)
-        self._options = producer_options(kafka_options)
-        self.max_request_size = int(self._options.get("max_request_size", DEFAULT_MAX_REQUEST_SIZE))
-        self._producer: Any = None
-        self._sasl = uses_sasl(kafka_options)
-
-    async def start(self) -> None:
-        # aiokafka clients bind to the running loop when built, so they are built here: a
-        # dq-sdk producer can be created anywhere, even outside async code, and entered later.
-        self._producer = aiokafka.AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap, **self._options
-        )
-        await start_client(self._producer.start, self._producer.stop, "the producer", self)
-
-    async def stop(self) -> None:
-        """Deliver everything pending, then close."""
-        await guarded(self._producer.stop(), "stopping the producer", bootstrap=self.bootstrap)
-
-    async def flush(self) -> None:
-        await guarded(self._producer.flush(), "flushing the producer", bootstrap=self.bootstrap)
-
-    def wire_size(self, value: bytes, key: bytes | None, headers: Headers | None) -> int:
-        """The size aiokafka compares with ``max_request_size`` for one message."""
-        return estimate_wire_size(value, key, headers)
-
-    async def enqueue(
-        self,
-        topic: str,
-        value: bytes,
-        *,
-        key: bytes | None = None,
-        headers: Headers | None = None,
-        partition: int | None = None,
-        timestamp_ms: int | None = None,
-    ) -> asyncio.Future[RecordMetadata]:
-        """Put one message in the producer's batch; the future resolves on delivery."""
-        if partition is not None:
-            await self._check_partition(topic, partition)
-        future: asyncio.Future[RecordMetadata] = await guarded(
-            self._producer.send(
-                topic,
-                value,
-                key=key,
-                partition=partition,
-                timestamp_ms=timestamp_ms,
-                headers=list(headers) if headers else None,
-            ),
-            f"sending to topic {topic!r}",
-            bootstrap=self.bootstrap,
-        )
-        return future
-
-    async def _check_partition(self, topic: str, partition: int | None) -> None:
-        """Wait for the topic's metadata; refuse a ``partition`` the topic does not have."""
-        known = await guarded(
-            self._producer.partitions_for(topic),
-            f"reading the partitions of topic {topic!r}",
-            bootstrap=self.bootstrap,
-        )
-        if partition is not None and partition not in known:
-            raise KafkaError(
-                f"topic {topic!r} has no partition {partition} (it has {sorted(known)})",
-                topic=topic,
-                partition=partition,
-            )
-
-    async def delivered(self, future: Awaitable[_T], topic: str) -> _T:
-        return await guarded(future, f"delivering to topic {topic!r}", bootstrap=self.bootstrap)
-
-    async def enqueue_many(
-        self,
-        topic: str,
-        values: Sequence[bytes],
-        *,
-        key: bytes | None = None,
-        headers: Headers | None = None,
-        partition: int | None = None,
-        timestamp_ms: int | None = None,
-    ) -> asyncio.Future[list[RecordMetadata]]:
-        """Queue ``values`` through aiokafka's batch API: per partition, in order, filled
-        ``create_batch()`` builders handed over with ``send_batch``. Each message goes to the
-        partition ``send()`` would give it (the explicit one, else the producer's partitioner
-        on the key), so a batch lands exactly as many single sends would, without their
-        per-message cost. Each message's metadata is its batch's, at its own offset."""
-        producer = self._producer
-        # Also waits for the topic's metadata (as send() does), which _partitions reads.
-        await self._check_partition(topic, partition)
-        header_list = list(headers) if headers else []
-        targets = self._partitions(topic, len(values), key, partition)
-        by_partition: dict[int, list[int]] = {}
-        for index, target in enumerate(targets):
-            by_partition.setdefault(target, []).append(index)
-        results: list[Any] = [None] * len(values)
-        batches: list[asyncio.Future[Any]] = []
-        # Batches handed over whose messages' metadata is not made yet. It is made here, just
-        # after a hand-over (while the next request is in flight), not in a callback that
-        # would delay the sender between a response and the next request.
-        unplaced: collections.deque[tuple[asyncio.Future[Any], list[tuple[int, Any]]]] = (
-            collections.deque()
-        )
-        what = f"sending to topic {topic!r}"
-        try:
-            # Round by round, one builder per partition: aiokafka takes one batch per
-            # partition into each request, so every partition gets its next batch queued
-            # while the previous request is in flight (a partition's next builder waits in
-            # send_batch until its previous one is taken, as send() waits when a batch is full).
-            queues = [(target, indices, [0]) for target, indices in by_partition.items()]
-            while queues:
-                for target, indices, cursor in queues:
-                    builder = producer.create_batch()
-                    placed: list[tuple[int, Any]] = []  # (message index, relative offset etc.)
-                    position = cursor[0]
-                    while position < len(indices):
-                        index = indices[position]
-                        appended = builder.append(
-                            key=key,
-                            value=values[index],
-                            timestamp=timestamp_ms,
-                            headers=header_list,
-                        )
-                        if appended is None:  # full, and now closed (a first record always fits)
-                            break
-                        placed.append((index, appended))
-                        position += 1
-                    cursor[0] = position
-                    # A builder that is not full stays open, as send()'s would (linger_ms).
-                    batch = await self._hand_over(builder, topic, target, what)
-                    batches.append(batch)
-                    unplaced.append((batch, placed))
-                    while unplaced and unplaced[0][0].done():
-                        _place(results, *unplaced.popleft())
-                queues = [queue for queue in queues if queue[2][0] < len(queue[1])]
-        except BaseException:
-            for batch in batches:  # delivered or not, nobody will read these now
-                batch.add_done_callback(_retrieve)
-            raise
-
-        def finish(_: object) -> list[Any]:
-            while unplaced:
-                _place(results, *unplaced.popleft())
-            return results
-
-        return when_all(batches, finish)
-
-    def _partitions(
-        self, topic: str, count: int, key: bytes | None, partition: int | None
-    ) -> list[int]:
-        """The partition of each of ``count`` messages, as ``send()`` chooses it (its
-        ``_partition``: the explicit one, else the partitioner with the serialized key over
-        the topic's partitions and the available ones, listed as send() lists them)."""
-        if partition is not None:
-            return [partition] * count
-        producer = self._producer
-        serialize = producer._key_serializer
-        raw_key = key if serialize is None else serialize(key)
-        every = list(producer._metadata.partitions_for_topic(topic))
-        available = list(producer._metadata.available_partitions_for_topic(topic))
-        choose = producer._partitioner
-        if type(choose) is not DefaultPartitioner:  # the caller's own: asked for each message
-            return [choose(raw_key, every, available) for _ in range(count)]
-        if raw_key is not None:
-            # A pure function of the key: one murmur2 for the batch, not one per message.
-            return [choose(raw_key, every, available)] * count
-        # No key: DefaultPartitioner picks uniformly from the available partitions (else from
-        # all) for each message; so does this, in one call.
-        pool = available or every
-        return [pool[0]] * count if len(pool) == 1 else random.choices(pool, k=count)
-
-    async def _hand_over(
-        self, builder: Any, topic: str, partition: int, what: str
-    ) -> asyncio.Future[Any]:
-        """Queue a filled builder on its partition (waiting, as send() does, while the
-        partition's previous batch is not yet taken by the sender)."""
-        future: asyncio.Future[Any] = await guarded(
-            self._producer.send_batch(builder, topic, partition=partition),
-            what,
-            bootstrap=self.bootstrap,
-        )
-        return future
-
-
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()
-
-
-def _place(results: list[Any], batch: asyncio.Future[Any], placed: list[tuple[int, Any]]) -> None:
-    """Each message's metadata from its delivered batch's, as aiokafka resolves ``send()``
-    futures (``MessageBatch.done``): the batch's base offset plus the message's relative
-    offset; the broker's timestamp, or the message's own when the broker says -1 (CreateTime)."""
-    if batch.cancelled() or batch.exception() is not None:
-        return  # the failure reaches the caller through when_all
-    meta = batch.result()
-    if meta is None:  # acks=0: aiokafka resolves send() futures to None too
-        return
-    topic, partition, tp, base, stamp, kind, start = meta
-    make = AIOKafkaRecordMetadata
-    for index, appended in placed:
-        at = appended.timestamp if stamp == -1 else stamp
-        results[index] = make(topic, partition, tp, base + appended.offset, at, kind, start)
-
-
-class KafkaConsumerClient:
+class AiokafkaConsumerClient:
     """An aiokafka consumer with typed calls; ``subscribe``/``assign`` work before start too."""
 
     def __init__(self, bootstrap: str, **options: Any) -> None:
@@ -448,7 +120,7 @@ class KafkaConsumerClient:
                 await self._consumer.stop()
             if not isinstance(exc, TimeoutError):
                 raise
-            raise KafkaError(
+            raise BrokerError(
                 f"starting the consumer: connected to {self.bootstrap!r}, but joining consumer "
                 f"group {self.group_id!r} did not finish within {self.group_join_timeout_s:g} s "
                 "(group_join_timeout_s; by default the session plus the rebalance timeout plus "
@@ -476,7 +148,7 @@ class KafkaConsumerClient:
         try:
             self._consumer.subscribe(topics=list(topics), listener=self._rebalance_listener)
         except kafka_errors.KafkaError as exc:
-            raise KafkaError(f"subscribing to {list(topics)!r} failed: {exc}") from exc
+            raise BrokerError(f"subscribing to {list(topics)!r} failed: {exc}") from exc
 
     def assign(self, partitions: Iterable[tuple[str, int]]) -> None:
         """Replace the assignment with these (topic, partition) pairs."""
@@ -489,7 +161,7 @@ class KafkaConsumerClient:
                 self._consumer.unsubscribe()
             self._consumer.assign(pairs)
         except kafka_errors.KafkaError as exc:
-            raise KafkaError(f"assigning {pairs!r} failed: {exc}") from exc
+            raise BrokerError(f"assigning {pairs!r} failed: {exc}") from exc
         if self._listener is not None:
             self._listener.assign([(tp.topic, tp.partition) for tp in pairs])
 
@@ -528,14 +200,14 @@ class KafkaConsumerClient:
             return bool(self._pending_topics or self._pending_partitions)
         return bool(self._consumer.subscription()) or bool(self._consumer.assignment())
 
-    async def fetch(self, timeout_ms: int, max_records: int | None = None) -> list[Record]:
+    async def fetch(self, timeout_ms: int, max_records: int | None = None) -> list[FetchedRecord]:
         """Records that arrived within ``timeout_ms``, in partition order, possibly none."""
         batches = await guarded(
             self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records),
             "fetching messages",
             bootstrap=self.bootstrap,
         )
-        records: list[Record] = []
+        records: list[FetchedRecord] = []
         for batch in batches.values():
             records.extend(_record(message) for message in batch)
         return records
@@ -565,7 +237,7 @@ class KafkaConsumerClient:
                 bootstrap=self.bootstrap,
                 timeout_s=self.commit_timeout_s,
             )
-        except KafkaError as exc:
+        except BrokerError as exc:
             cause = exc.__cause__
             if isinstance(cause, _REBALANCED):
                 raise CommitFailedError(
@@ -582,7 +254,7 @@ class KafkaConsumerClient:
             try:
                 self._consumer.seek(TopicPartition(topic, partition), offset)
             except (AssertionError, kafka_errors.KafkaError) as exc:  # asserts assignment
-                raise KafkaError(
+                raise BrokerError(
                     f"cannot seek to offset {offset}: partition {partition} of topic "
                     f"{topic!r} is not assigned to this consumer",
                     topic=topic,
@@ -611,7 +283,7 @@ class KafkaConsumerClient:
     ) -> dict[tuple[str, int], int]:
         """High-water marks from Fetch responses: this client's own when at most
         ``max_age_s`` old, else read by a short-lived probe consumer."""
-        from ._aiokafka_offsets import probe_high_watermarks
+        from .offsets import probe_high_watermarks
 
         marks: dict[tuple[str, int], int] = {}
         stale = []
@@ -689,7 +361,7 @@ class KafkaConsumerClient:
 class _Rebalances(aiokafka.ConsumerRebalanceListener):  # type: ignore[misc]
     """aiokafka's listener, handing over to the client (aiokafka awaits both callbacks)."""
 
-    def __init__(self, client: KafkaConsumerClient) -> None:
+    def __init__(self, client: AiokafkaConsumerClient) -> None:
         self._client = client
 
     async def on_partitions_revoked(self, revoked: Collection[Any]) -> None:
@@ -699,9 +371,9 @@ class _Rebalances(aiokafka.ConsumerRebalanceListener):  # type: ignore[misc]
         self._client.partitions_assigned([(tp.topic, tp.partition) for tp in assigned])
 
 
-def _record(message: Any) -> Record:
+def _record(message: Any) -> FetchedRecord:
     key, value = message.key, message.value
-    return Record(
+    return FetchedRecord(
         message.topic,
         message.partition,
         message.offset,

@@ -11,14 +11,14 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from aiokafka.structs import TopicPartition
 
-from .._exceptions import KafkaError
-from ._aiokafka import guarded, start_client
-from ._base import GroupInfo, GroupMember, TopicInfo, split_options, uses_sasl
+from ..._exceptions import BrokerError
+from .._base import GroupInfo, GroupMember, TopicInfo, split_options, uses_sasl
+from ._common import guarded, start_client
 
-__all__ = ["KafkaAdminClient"]
+__all__ = ["AiokafkaAdminClient"]
 
 
-class KafkaAdminClient:
+class AiokafkaAdminClient:
     """Topic administration with typed results."""
 
     def __init__(self, bootstrap: str, **options: Any) -> None:
@@ -82,7 +82,7 @@ class KafkaAdminClient:
                     if entry[1] is not None and not entry[4]
                 }
         if problems:
-            raise KafkaError("describing topic configuration failed: " + "; ".join(problems))
+            raise BrokerError("describing topic configuration failed: " + "; ".join(problems))
         return configs
 
     async def create_topics(
@@ -136,7 +136,7 @@ class KafkaAdminClient:
                 error_code, group_id, state, protocol_type, protocol, members = entry[:6]
                 if error_code:
                     error = kafka_errors.for_code(error_code)
-                    raise KafkaError(
+                    raise BrokerError(
                         f"describing consumer groups {list(group_ids)!r} failed: "
                         f"{error.__name__} ({error.description})"
                     )
@@ -203,4 +203,4 @@ def _raise_for_topic_errors(
         detail = entry[2] if len(entry) > 2 and entry[2] else error.description
         problems.append(f"{name!r}: {error.__name__} ({detail})")
     if problems:
-        raise KafkaError(f"{verb} topics failed: " + "; ".join(problems))
+        raise BrokerError(f"{verb} topics failed: " + "; ".join(problems))

@@ -22,9 +22,9 @@ import confluent_kafka
 from confluent_kafka import KafkaError as LibKafkaError
 from confluent_kafka import KafkaException, TopicPartition
 
-from .._exceptions import BrokerUnavailableError, CommitFailedError, DQError, KafkaError
-from ._base import Partition, RebalanceListener, Record, listed, split_options
-from ._confluent_common import blocking, check_reachable, consumer_config, dq_error
+from ..._exceptions import BrokerError, BrokerUnavailableError, CommitFailedError, DQError
+from .._base import FetchedRecord, Partition, RebalanceListener, listed, split_options
+from ._common import blocking, check_reachable, consumer_config, dq_error
 
 __all__ = ["ConfluentConsumerClient"]
 
@@ -213,7 +213,7 @@ class ConfluentConsumerClient:
         consumer = await self._applied()
         for topic, partition in offsets:
             if (topic, partition) not in self._assigned:
-                raise KafkaError(
+                raise BrokerError(
                     f"cannot seek: partition {partition} of topic {topic!r} is not assigned "
                     "to this consumer",
                     topic=topic,
@@ -230,7 +230,7 @@ class ConfluentConsumerClient:
             try:
                 # librdkafka's seek discards what was fetched for the old offset.
                 await self._in_lane(functools.partial(consumer.seek, target), where)
-            except KafkaError:
+            except BrokerError:
                 if self._wanted_pairs is None:
                     raise
                 # Its fetcher has not started yet (seek refuses that state): nothing was
@@ -302,7 +302,7 @@ class ConfluentConsumerClient:
     ) -> dict[tuple[str, int], int]:
         """High-water marks from Fetch responses (this client's own when it has them; a
         probe consumer reads the others). ``max_age_s=0`` always asks the probe."""
-        from ._confluent_offsets import cached_high_watermark, probe_high_watermarks
+        from .offsets import cached_high_watermark, probe_high_watermarks
 
         consumer = self._consumer
         marks: dict[tuple[str, int], int] = {}
@@ -448,7 +448,7 @@ class ConfluentConsumerClient:
         self._loop.call_soon_threadsafe(run)
         return answer.result(timeout=_LOOP_ANSWER_S)
 
-    async def fetch(self, timeout_ms: int, max_records: int | None = None) -> list[Record]:
+    async def fetch(self, timeout_ms: int, max_records: int | None = None) -> list[FetchedRecord]:
         """Records that arrived within ``timeout_ms``, in partition order, possibly none."""
         consumer = self._require()
         if self._dirty:
@@ -477,7 +477,7 @@ class ConfluentConsumerClient:
                 self._inflight = None
         return self._records(messages)
 
-    def _records(self, messages: list[Any]) -> list[Record]:
+    def _records(self, messages: list[Any]) -> list[FetchedRecord]:
         records = []
         # A stream's messages mostly carry the same headers: convert a list once and reuse
         # the tuple while the next message's list is equal (which also lets the consumer's
@@ -506,7 +506,7 @@ class ConfluentConsumerClient:
             kind, stamp = message.timestamp()
             value = message.value()
             records.append(
-                Record(
+                FetchedRecord(
                     topic,
                     partition,
                     message.offset(),
@@ -548,7 +548,7 @@ class ConfluentConsumerClient:
                 f"committing offsets: no group coordinator answered at {self.bootstrap!r} "
                 f"within {self.commit_timeout_s:g} s"
             ) from exc
-        except KafkaError as exc:
+        except BrokerError as exc:
             cause = exc.__cause__
             code = cause.args[0].code() if isinstance(cause, KafkaException) else None
             if code == LibKafkaError._NO_OFFSET:

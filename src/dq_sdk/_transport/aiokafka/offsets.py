@@ -14,8 +14,8 @@ from typing import Any
 import aiokafka
 from aiokafka.structs import TopicPartition
 
-from .._exceptions import BrokerUnavailableError
-from ._aiokafka import guarded
+from ..._exceptions import BrokerUnavailableError
+from ._common import guarded
 
 __all__ = ["probe_high_watermarks", "read_high_watermarks"]
 

@@ -1,18 +1,12 @@
-"""The confluent-kafka (librdkafka) transport, chosen with ``transport="confluent"``.
+"""The confluent-kafka producer behind dq-sdk's producer protocol (``transport="confluent"``).
 
-librdkafka batches, compresses and talks to the brokers in its own C threads, so Python does
-little per message: this is why the transport is faster than aiokafka. Its Python API blocks;
-this module bridges the producer to asyncio, :mod:`._confluent_consumer` the consumer, and
-:mod:`._confluent_common` maps options and errors for both.
-
-``produce()`` only queues, so it runs on the event loop. One poll thread serves librdkafka's
-delivery reports and hands them to the loop in batches: one ``call_soon_threadsafe`` per poll,
-not per message, because waking the loop costs more than resolving a future.
+librdkafka's Python API blocks; this module bridges the producer to asyncio. ``produce()``
+only queues, so it runs on the event loop. One poll thread serves librdkafka's delivery
+reports and hands them to the loop in batches: one ``call_soon_threadsafe`` per poll, not per
+message, because waking the loop costs more than resolving a future.
 
 ``confluent_kafka.aio`` (2.16) is not used: its ``AIOProducer`` cannot send headers, and every
-dq-sdk message carries some. aiokafka-style options (``linger_ms``, ``max_request_size``,
-``group_id``, SSL/SASL names...) are mapped to librdkafka's; ``client_options={...}``
-passes anything else through and wins over the mapped values.
+dq-sdk message carries some.
 """
 
 from __future__ import annotations
@@ -26,36 +20,15 @@ from collections import deque
 from collections.abc import Awaitable, Sequence
 from typing import Any, NamedTuple, TypeAlias, TypeVar
 
-try:
-    import confluent_kafka
-    from confluent_kafka import KafkaException
-except ImportError as exc:  # pragma: no cover - depends on the installed extras
-    from .._exceptions import MissingDependencyError
+import confluent_kafka
+from confluent_kafka import KafkaException
 
-    raise MissingDependencyError(
-        "confluent-kafka", "confluent", 'the transport="confluent" option'
-    ) from exc
+from ..._exceptions import BrokerError, DQError
+from .._base import Headers, RecordMetadata, split_options
+from .._sizes import DEFAULT_MAX_REQUEST_SIZE, estimate_wire_size
+from ._common import blocking, check_reachable, dq_error, producer_config
 
-from .._exceptions import DQError, KafkaError
-from ._aiokafka import estimate_wire_size
-from ._base import Headers, RecordMetadata, split_options
-from ._confluent_common import (
-    DEFAULT_MAX_REQUEST_SIZE,
-    blocking,
-    check_reachable,
-    consumer_config,
-    dq_error,
-    producer_config,
-)
-from ._confluent_consumer import ConfluentConsumerClient
-
-__all__ = [
-    "ConfluentConsumerClient",
-    "ConfluentProducerClient",
-    "ConfluentRecordMetadata",
-    "consumer_config",
-    "producer_config",
-]
+__all__ = ["ConfluentProducerClient", "ConfluentRecordMetadata"]
 
 _T = TypeVar("_T")
 # What a delivery report resolves: one send's future, or a batch (with the message's index).
@@ -198,7 +171,8 @@ class ConfluentProducerClient:
         self._settle()
 
     def wire_size(self, value: bytes, key: bytes | None, headers: Headers | None) -> int:
-        """aiokafka's estimate, over librdkafka's own: both transports refuse alike."""
+        """The size both transports compare with ``max_request_size`` (over librdkafka's own
+        estimate): both refuse alike."""
         return estimate_wire_size(value, key, headers)
 
     async def enqueue(
@@ -257,7 +231,7 @@ class ConfluentProducerClient:
             known = frozenset(described.partitions) if described is not None else frozenset()
             self._partitions[topic] = known
         if partition not in known:
-            raise KafkaError(
+            raise BrokerError(
                 f"topic {topic!r} has no partition {partition} (it has {sorted(known)})",
                 topic=topic,
                 partition=partition,
@@ -351,7 +325,7 @@ class ConfluentProducerClient:
                 return
             except BufferError:
                 if time.monotonic() >= deadline:
-                    raise KafkaError(
+                    raise BrokerError(
                         f"sending to topic {topic!r}: librdkafka's local queue stayed full for "
                         f"{_QUEUE_FULL_WAIT_S:g} s (is the broker at {self.bootstrap!r} up?)",
                         topic=topic,

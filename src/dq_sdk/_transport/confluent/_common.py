@@ -14,11 +14,10 @@ from typing import Any, TypeVar
 from confluent_kafka import KafkaError as LibKafkaError
 from confluent_kafka import KafkaException
 
-from .._exceptions import BrokerUnavailableError, DQError, InvalidArgumentError, KafkaError
-from ._aiokafka import DEFAULT_MAX_REQUEST_SIZE
+from ..._exceptions import BrokerError, BrokerUnavailableError, DQError, InvalidArgumentError
+from .._sizes import DEFAULT_MAX_REQUEST_SIZE
 
 __all__ = [
-    "DEFAULT_MAX_REQUEST_SIZE",
     "LIBRDKAFKA_LOG",
     "blocking",
     "check_reachable",
@@ -161,7 +160,7 @@ def _is_unreachable(error: LibKafkaError) -> bool:
 
 
 def dq_error(error: object, what: str, bootstrap: str, **where: Any) -> DQError:
-    """A dq-sdk error for a librdkafka error (a ``KafkaError`` or ``KafkaException``)."""
+    """A dq-sdk error for a librdkafka error (its ``KafkaError`` or ``KafkaException``)."""
     if isinstance(error, KafkaException) and error.args:
         error = error.args[0]
     if isinstance(error, LibKafkaError) and _is_unreachable(error):
@@ -169,7 +168,7 @@ def dq_error(error: object, what: str, bootstrap: str, **where: Any) -> DQError:
             f"{what}: no Kafka broker answered at {bootstrap!r} ({error.str()})", **where
         )
     text = error.str() if isinstance(error, LibKafkaError) else str(error)
-    return KafkaError(f"{what} failed against {bootstrap!r}: {text}", **where)
+    return BrokerError(f"{what} failed against {bootstrap!r}: {text}", **where)
 
 
 async def blocking(

@@ -16,8 +16,8 @@ from typing import Any
 import confluent_kafka
 from confluent_kafka import KafkaException, TopicPartition
 
-from .._exceptions import BrokerUnavailableError
-from ._confluent_common import dq_error
+from ..._exceptions import BrokerUnavailableError
+from ._common import dq_error
 
 __all__ = ["cached_high_watermark", "probe_high_watermarks"]
 

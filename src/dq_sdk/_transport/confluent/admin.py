@@ -16,10 +16,10 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 from confluent_kafka.cimpl import NewPartitions, NewTopic
 
-from .._exceptions import KafkaError, UnsupportedByBrokerError
-from ._base import GroupInfo, GroupMember, TopicInfo, split_options
-from ._confluent_common import check_reachable, dq_error
-from ._confluent_common import consumer_config as _consumer_config
+from ..._exceptions import BrokerError, UnsupportedByBrokerError
+from .._base import GroupInfo, GroupMember, TopicInfo, split_options
+from ._common import check_reachable, dq_error
+from ._common import consumer_config as _consumer_config
 
 __all__ = ["ConfluentAdminClient"]
 
@@ -56,7 +56,7 @@ class ConfluentAdminClient:
 
     def _require(self) -> AdminClient:
         if self._admin is None:
-            raise KafkaError("the admin client is not running: use it inside 'async with'")
+            raise BrokerError("the admin client is not running: use it inside 'async with'")
         return self._admin
 
     async def _wait(self, future: concurrent.futures.Future[_T], what: str) -> _T:
@@ -66,7 +66,7 @@ class ConfluentAdminClient:
         except KafkaException as exc:
             raise dq_error(exc, what, self.bootstrap) from exc
         except TimeoutError as exc:
-            raise KafkaError(f"{what}: no answer from {self.bootstrap!r}") from exc
+            raise BrokerError(f"{what}: no answer from {self.bootstrap!r}") from exc
 
     async def _metadata(self, topic: str | None = None) -> Any:
         admin = self._require()
@@ -121,7 +121,7 @@ class ConfluentAdminClient:
         try:
             futures = self._require().create_partitions(request)
             await self._each(futures, "adding partitions to")
-        except KafkaError as exc:
+        except BrokerError as exc:
             if "UNSUPPORTED_VERSION" in str(exc) or "not supported" in str(exc).lower():
                 raise UnsupportedByBrokerError(
                     f"raising the partition count of {sorted(topics)!r}: the broker at "
@@ -151,7 +151,7 @@ class ConfluentAdminClient:
                     continue
                 problems.append(f"{name!r}: {error.str() if error is not None else exc}")
         if problems:
-            raise KafkaError(
+            raise BrokerError(
                 f"{verb} topics failed against {self.bootstrap!r}: " + "; ".join(problems)
             )
 
