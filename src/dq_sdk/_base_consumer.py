@@ -88,7 +88,10 @@ class BaseConsumer(Generic[T]):
         tb: TracebackType | None,
     ) -> None:
         try:
-            await self._fetcher.stop(finished_in_hand=exc_type is None)
+            # A batch cut short keeps its failure for the next call (_raise_next); leaving
+            # before that call must not commit past the message that failed, or it would be
+            # lost unseen: the batch is read again (at least once) by the next consumer.
+            await self._fetcher.stop(finished_in_hand=exc_type is None and self._raise_next is None)
         finally:
             if self.telemetry is not None:
                 self.telemetry.close()

@@ -2,8 +2,9 @@
 send it to a dead-letter topic with the raw bytes and the error in its headers.
 
 Dead letters are sent by a :class:`~dq_sdk._sender.PayloadSender`, the path of every other
-send: the same size check (a dead letter over ``max_request_size`` is a
-``MessageTooLargeError``, refused before sending), the same transport and connection options.
+send: the same transport and connection options, the same size check, and chunks for a dead
+letter larger than one request (a bad message that came in chunks is dead-lettered whole, so it
+is usually over the limit); a dead-letter topic's readers reassemble it as any chunked message.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Literal
 from . import _headers
 from ._exceptions import DQError
 from ._sender import PayloadSender
-from ._settings import Connection, ProducerSettings
+from ._settings import DEFAULT_MAX_REQUEST_SIZE, Connection, ProducerSettings
 from ._transport import FetchedRecord
 from .telemetry._hooks import ConsumerHooks
 
@@ -95,7 +96,7 @@ class BadMessagePolicy:
                 self.dead_letter_topic, record.value, key=record.key, headers=headers
             )
         except DQError as failure:
-            # Not dead-lettered (too large for max_request_size, refused by the broker...):
+            # Not dead-lettered (the broker refused it or is gone...):
             # neither lose the message quietly nor stop the stream. Raise as on_error="raise"
             # would, saying which message and why; the stream goes on after it when asked.
             failure.add_note(
@@ -120,15 +121,33 @@ class BadMessagePolicy:
         log.warning("dead-lettered a bad message to %r: %s", self.dead_letter_topic, error)
 
 
+#: Chunks of a dead letter over one request: half the default request limit leaves room for the
+#: bad message's own headers and the dq-dead-letter-* ones.
+DEAD_LETTER_CHUNK_SIZE = DEFAULT_MAX_REQUEST_SIZE // 2
+
+#: Raw client options that describe the connection rather than the consumer, so the dead-letter
+#: sender needs them too: librdkafka's TLS/SASL properties (``transport="confluent"`` has no
+#: typed TLS of its own) and aiokafka's OAuth token provider.
+_CONNECTION_OPTION_PREFIXES = ("ssl.", "sasl.", "security.protocol", "client.id")
+_CONNECTION_OPTION_NAMES = ("sasl_oauth_token_provider",)
+
+
 def dead_letter_sender(connection: Connection) -> PayloadSender:
     """The sender of a consumer's dead letters: the consumer's connection (address, transport,
-    security, timeouts, client id) with a producer's default settings.
+    security, timeouts, client id, and the raw client options that belong to the connection)
+    with a producer's default settings, chunking what is over one request.
 
-    Not the consumer's raw ``client_options``: they are consumer properties. No telemetry of
-    its own: the consumer's telemetry already records each dead letter as a rejected message,
-    and a send span would count it as a message produced."""
+    Not the consumer's other raw ``client_options``: they are consumer properties. No telemetry
+    of its own: the consumer's telemetry already records each dead letter as a rejected
+    message, and a send span would count it as a message produced."""
+    carried = {
+        name: value
+        for name, value in connection.client_options.items()
+        if name.startswith(_CONNECTION_OPTION_PREFIXES) or name in _CONNECTION_OPTION_NAMES
+    }
     sender = PayloadSender.from_settings(
-        dataclasses.replace(connection, client_options={}), ProducerSettings()
+        dataclasses.replace(connection, client_options=carried),
+        ProducerSettings(chunk_size=DEAD_LETTER_CHUNK_SIZE),
     )
     sender.telemetry = None
     return sender
