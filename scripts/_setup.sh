@@ -23,9 +23,16 @@ install_with_uv() {
 # editable install follows the sources, and reinstalling it would briefly remove dq-sdk from
 # the venv under any test process starting then (the suite runs demo.sh while the second
 # engine's pass runs beside it). The stamps live in the venv; a new pyproject.toml misses them.
-stamp() { printf '%s\n' "$(sha256sum pyproject.toml)" "$@" | sha256sum | cut -c1-16; }
+# Hashed by the venv's Python: no coreutils needed, and a failure here stops the script.
+stamp() {
+  "$VENV/bin/python" -c 'import hashlib, sys
+h = hashlib.sha256(open("pyproject.toml", "rb").read())
+h.update("\0".join(sys.argv[1:]).encode())
+print(h.hexdigest()[:16])' "$@"
+}
 STAMPS="$VENV/.dq-sdk-setup"
-if [ ! -e "$STAMPS/$(stamp "$@")" ]; then
+wanted="$(stamp "$@")"
+if [ ! -e "$STAMPS/$wanted" ]; then
   if ! install_with_uv "$@"; then
     [ "${DQ_SDK_INSTALLER:-uv}" = pip ] || echo "uv could not install: falling back to pip" >&2
     # pip >= 25.1 understands dependency groups (--group); the venv's bundled pip may be older.
@@ -33,7 +40,7 @@ if [ ! -e "$STAMPS/$(stamp "$@")" ]; then
     pip_install -e ".[all]" "$@"
   fi
   # Every install includes dq-sdk[all], so the plain set-up (demo.sh) is done too.
-  mkdir -p "$STAMPS" && touch "$STAMPS/$(stamp "$@")" "$STAMPS/$(stamp)"
+  mkdir -p "$STAMPS" && touch "$STAMPS/$wanted" "$STAMPS/$(stamp)"
 fi
 export PATH="$VENV/bin:$PATH"
 # What only the tests need, from Debian (we run as root on CI; a fresh machine has neither):
