@@ -31,8 +31,8 @@ __all__ = ["run"]
 AREA = "producer"
 SMALL = "row (1 antenna)"
 # send_batch without the model, validation and codec: dq-sdk's transport path alone.
-PLUMBING = "Publisher batch, pre-encoded"
-PLUMBING_C = "Publisher batch, pre-encoded [confluent]"
+PLUMBING = "PayloadSender batch, pre-encoded"
+PLUMBING_C = "PayloadSender batch, pre-encoded [confluent]"
 # The raw twin at aiokafka's own defaults (16 KiB batches): what raw aiokafka gives untuned.
 RAW_DEFAULTS = "raw aiokafka batch, aiokafka's 16 KiB batches"
 

@@ -496,8 +496,8 @@ def client_options(
     """The options of the client ``connection.transport`` builds, mapped once.
 
     aiokafka takes the aiokafka names with ``client_options`` merged over them; the confluent
-    transport maps the same names to librdkafka properties (``_confluent_common``) and takes
-    ``client_options`` as librdkafka properties that win over the mapped ones.
+    transport maps the same names to librdkafka properties (``_transport/confluent/_common.py``)
+    and takes ``client_options`` as librdkafka properties that win over the mapped ones.
     """
     options = {**connection.options(), **(role.options() if role is not None else {})}
     if connection.transport == "confluent":
