@@ -20,6 +20,7 @@ from typing import Any
 
 from dq_sdk import Admin, DataQueueProducer, Producer
 from dq_sdk._sender import PayloadSender
+from dq_sdk._settings import connection_from, producer_settings_from
 
 from . import _clients
 from ._clients import Headers
@@ -72,7 +73,7 @@ async def _seed_send(
 async def _sender_batch(
     bootstrap: str, topic: str, value: bytes, headers: Headers, count: int, **options: Any
 ) -> float:
-    sender = PayloadSender(bootstrap, **options)
+    sender = PayloadSender(connection_from(bootstrap, options), producer_settings_from(options))
     await sender.start()
     try:
         payloads = [value] * count

@@ -145,7 +145,7 @@ def dead_letter_sender(connection: Connection) -> PayloadSender:
         for name, value in connection.client_options.items()
         if name.startswith(_CONNECTION_OPTION_PREFIXES) or name in _CONNECTION_OPTION_NAMES
     }
-    sender = PayloadSender.from_settings(
+    sender = PayloadSender(
         dataclasses.replace(connection, client_options=carried),
         ProducerSettings(chunk_size=DEAD_LETTER_CHUNK_SIZE),
     )

@@ -96,7 +96,7 @@ class Producer(StartedInContext, Generic[M]):
         if type(validate) is not bool:
             raise InvalidArgumentError(f"validate={validate!r} is not allowed: True or False")
         self.validate = validate
-        self._sender = PayloadSender.from_settings(self.connection, self.settings)
+        self._sender = PayloadSender(self.connection, self.settings)
         self._sender.telemetry = producer_hooks(self.connection.transport, model)
         self._resource = self._sender
 

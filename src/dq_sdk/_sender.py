@@ -33,18 +33,16 @@ def _key_bytes(key: bytes | str | None) -> bytes | None:
 class PayloadSender:
     """Sends already-encoded payloads; owns the transport's producer client and its lifecycle."""
 
-    def __init__(
-        self,
-        server: str,
-        *,
-        chunk_size: int | None = None,
-        transport: TransportName = "aiokafka",
-        **kafka_options: Any,
-    ) -> None:
-        self.server = server
-        self._transport = transport
-        self._client = producer_client(server, transport, **kafka_options)
+    def __init__(self, connection: Connection, settings: ProducerSettings) -> None:
+        """A sender for checked settings: the only way in, so options take one path (the
+        typed settings, mapped to the client's options once, here)."""
+        self.server = connection.server
+        self._transport: TransportName = connection.transport
+        self._client = producer_client(
+            connection.server, connection.transport, **client_options(connection, settings)
+        )
         self._started = False
+        chunk_size = settings.chunk_size
         if chunk_size is not None and not 0 < chunk_size < self._client.max_request_size:
             raise ValueError(
                 f"chunk_size must be between 1 and max_request_size "
@@ -52,17 +50,7 @@ class PayloadSender:
             )
         self.chunk_size = chunk_size
         # None unless dq_sdk.telemetry.instrument() was called: then every send is wrapped.
-        self.telemetry: ProducerHooks | None = producer_hooks(transport)
-
-    @classmethod
-    def from_settings(cls, connection: Connection, settings: ProducerSettings) -> PayloadSender:
-        """A sender for checked settings, its client's options mapped once."""
-        return cls(
-            connection.server,
-            chunk_size=settings.chunk_size,
-            transport=connection.transport,
-            **client_options(connection, settings),
-        )
+        self.telemetry: ProducerHooks | None = producer_hooks(connection.transport)
 
     @property
     def max_request_size(self) -> int:

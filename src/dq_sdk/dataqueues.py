@@ -93,7 +93,7 @@ class DataQueueProducer(StartedInContext):
         given = topic if topic is not None else self.connection.bootstrap.topic
         self.topic = None if given is None else check_topic(given)
         self.encoding = _encoding(encoding)
-        self._sender = PayloadSender.from_settings(self.connection, self.settings)
+        self._sender = PayloadSender(self.connection, self.settings)
         self._resource = self._sender
 
     async def send(

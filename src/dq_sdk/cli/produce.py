@@ -305,7 +305,7 @@ async def _send(
     sent = size = bad = 0
     pending: list[asyncio.Future[RecordMetadata]] = []
     # The path of every library producer: typed settings (checked, with dq-sdk's defaults).
-    sender = PayloadSender.from_settings(connection_from(bootstrap, options), ProducerSettings())
+    sender = PayloadSender(connection_from(bootstrap, options), ProducerSettings())
     await sender.start()
     try:
         async for number, value in values:
