@@ -262,8 +262,7 @@ async def test_a_bad_chunked_message_is_dead_lettered_whole(
         with pytest.raises(TimeoutError):
             await consumer.receive(timeout_s=1.0)
         assert consumer.policy.dead_lettered == 1
-    async with DataQueueConsumer(dq_bootstrap, topics=[dead]) as dlq:
-        _, letter = await dlq.receive(timeout_s=LIMIT_S)
+    letter = await _first_dead_letter(dq_bootstrap, dead)
     assert letter == garbage
 
 
@@ -291,9 +290,16 @@ async def test_a_bad_chunked_message_in_a_batch_is_dead_lettered_whole(
             got = await consumer.receive_batch(timeout_s=LIMIT_S)
         assert [int(r.value.array["last_scan_index"][0]) for r in got] == [7]
         assert consumer.policy.dead_lettered == 1
-    async with DataQueueConsumer(dq_bootstrap, topics=[dead]) as dlq:
-        _, letter = await dlq.receive(timeout_s=LIMIT_S)
+    letter = await _first_dead_letter(dq_bootstrap, dead)
     assert letter == garbage
+
+
+async def _first_dead_letter(bootstrap: str, dead: str) -> bytes:
+    """The first message of the dead-letter topic, as its reader gets it (chunks reassembled)."""
+    async with DataQueueConsumer(bootstrap, topics=[dead]) as dlq:
+        _, letter = await dlq.receive(timeout_s=LIMIT_S)
+    assert isinstance(letter, bytes)
+    return letter
 
 
 async def _garbage_then_good(bootstrap: str, topic: str, garbage: bytes, seeds: list[int]) -> None:
@@ -328,8 +334,7 @@ async def test_a_bad_message_larger_than_one_request_is_dead_lettered_in_chunks(
         after = await consumer.receive(timeout_s=LIMIT_S)
         assert int(after.value.array["last_scan_index"][0]) == 1
         assert consumer.policy.dead_lettered == 1
-    async with DataQueueConsumer(dq_bootstrap, topics=[dead]) as dlq:
-        _, letter = await dlq.receive(timeout_s=LIMIT_S)
+    letter = await _first_dead_letter(dq_bootstrap, dead)
     assert letter == TOO_LARGE_FOR_ONE_REQUEST
 
 
