@@ -123,14 +123,7 @@ async def test_dead_letter_headers_name_source_and_error(
     topic, dead = dq_topic_factory(), dq_topic_factory()
     async with DataQueueProducer(dq_bootstrap, topic=topic) as raw:
         await raw.send(b"\xc1", headers={"trace": "abc"})
-    async with Consumer(
-        PointingArray,
-        dq_bootstrap,
-        topics=[topic],
-        transport=transport,
-        on_error="dead_letter",
-        dead_letter_topic=dead,
-    ) as consumer:
+    async with _dead_lettering(dq_bootstrap, topic, dead, transport) as consumer:
         with pytest.raises(TimeoutError):
             await consumer.receive(timeout_s=1.0)
     from dq_sdk._transport import AiokafkaConsumerClient
@@ -277,14 +270,7 @@ async def test_a_bad_chunked_message_in_a_batch_is_dead_lettered_whole(
         await producer.send(garbage)
     async with Producer(PointingArray, dq_bootstrap, topic=topic) as typed:
         await typed.send(pointing(3, seed=7))
-    async with Consumer(
-        PointingArray,
-        dq_bootstrap,
-        topics=[topic],
-        transport=transport,
-        on_error="dead_letter",
-        dead_letter_topic=dead,
-    ) as consumer:
+    async with _dead_lettering(dq_bootstrap, topic, dead, transport) as consumer:
         got: list[Received[PointingArray]] = []
         while not got:
             got = await consumer.receive_batch(timeout_s=LIMIT_S)
@@ -292,6 +278,20 @@ async def test_a_bad_chunked_message_in_a_batch_is_dead_lettered_whole(
         assert consumer.policy.dead_lettered == 1
     letter = await _first_dead_letter(dq_bootstrap, dead)
     assert letter == garbage
+
+
+def _dead_lettering(
+    bootstrap: str, topic: str, dead: str, transport: TransportName
+) -> Consumer[PointingArray]:
+    """A consumer of ``topic`` that dead-letters bad messages to ``dead``."""
+    return Consumer(
+        PointingArray,
+        bootstrap,
+        topics=[topic],
+        transport=transport,
+        on_error="dead_letter",
+        dead_letter_topic=dead,
+    )
 
 
 async def _first_dead_letter(bootstrap: str, dead: str) -> bytes:
@@ -323,14 +323,7 @@ async def test_a_bad_message_larger_than_one_request_is_dead_lettered_in_chunks(
     it back whole. The stream goes on with the good message after it."""
     topic, dead = dq_topic_factory(), dq_topic_factory()
     await _garbage_then_good(dq_bootstrap, topic, TOO_LARGE_FOR_ONE_REQUEST, [1])
-    async with Consumer(
-        PointingArray,
-        dq_bootstrap,
-        topics=[topic],
-        transport=transport,
-        on_error="dead_letter",
-        dead_letter_topic=dead,
-    ) as consumer:
+    async with _dead_lettering(dq_bootstrap, topic, dead, transport) as consumer:
         after = await consumer.receive(timeout_s=LIMIT_S)
         assert int(after.value.array["last_scan_index"][0]) == 1
         assert consumer.policy.dead_lettered == 1
