@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from ..schema_tools import asyncapi_document, load_channels, load_folder, load_shipped
+from ..schema_tools import asyncapi_document, load_channels
+from .schemas import schema_documents
 
 __all__ = ["command"]
 
@@ -41,7 +42,7 @@ def command(
 ) -> None:
     """Write an AsyncAPI 3.0 document: channels, messages, payload schemas and headers."""
     document = asyncapi_document(
-        load_shipped() if schemas is None else load_folder(schemas),
+        schema_documents(schemas),
         load_channels(channels) if channels is not None else None,
         title=title,
         version=__version__,

@@ -23,7 +23,7 @@ from ..schema_tools import (
     load_shipped,
 )
 
-__all__ = ["app"]
+__all__ = ["app", "schema_documents"]
 
 app = typer.Typer(
     help="JSON Schemas of the message models: list, show, compatibility, version rules.",
@@ -44,7 +44,8 @@ ShippedOrFolderOption = Annotated[
 ]
 
 
-def _documents(schemas: Path | None) -> dict[str, SchemaDocument]:
+def schema_documents(schemas: Path | None) -> dict[str, SchemaDocument]:
+    """The folder's schemas, or without one those this dq-sdk was generated from."""
     return load_shipped() if schemas is None else load_folder(schemas)
 
 
@@ -69,7 +70,7 @@ PolicyOption = Annotated[
 
 
 def _find(name: str, schemas: Path | None) -> SchemaDocument:
-    documents = _documents(schemas)
+    documents = schema_documents(schemas)
     for document in documents.values():
         if name in (document.name, document.content.get("title")):
             return document
@@ -89,7 +90,7 @@ def list_schemas(schemas: ShippedOrFolderOption = None) -> None:
             str(doc.content.get("x-encoding", "")),
             str(doc.content.get("$id", "")),
         )
-        for doc in _documents(schemas).values()
+        for doc in schema_documents(schemas).values()
     ]
     header = ("NAME", "MODEL", "VERSION", "ENCODING", "ID")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
